@@ -1,0 +1,1 @@
+"""The sample service: users, auth and notes, served over REST and gRPC."""

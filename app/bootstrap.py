@@ -1,0 +1,123 @@
+"""The composition root: the one place that builds settings, the database and the services.
+
+Entry points (REST, gRPC, worker, commands, the shell) call :func:`bootstrap` and run each
+unit of work inside ``runtime.unit_of_work()`` (or the adapter's equivalent hook), then ask
+``runtime.services()`` for the services bound to that unit of work's session. Importing
+this module does nothing; ``bootstrap`` is idempotent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from app import config
+from app.service.auth.service import AuthService
+from app.service.notes.service import NotesService
+from app.service.users.passwords import PasswordHasher
+from app.service.users.service import UserEvents, UsersService
+from common.db import Database, utcnow
+from common.lifecycle import Lifecycle
+from common.logs import configure_logging
+
+__all__ = ["Runtime", "Services", "bootstrap", "current", "shutdown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The service layer bound to one unit of work's session."""
+
+    users: UsersService
+    auth: AuthService
+    notes: NotesService
+
+
+class Runtime:
+    """Everything one process of this service holds: settings, lifecycle, database."""
+
+    def __init__(self, settings: config.Settings) -> None:
+        self.settings = settings
+        self.lifecycle = Lifecycle()
+        self.database = Database(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            echo=settings.database_echo,
+        )
+        self.passwords = PasswordHasher(
+            time_cost=settings.password_time_cost,
+            memory_cost_kib=settings.password_memory_cost_kib,
+            parallelism=settings.password_parallelism,
+        )
+        #: The time source of every service; tests replace it to travel in time.
+        self.clock: Callable[[], dt.datetime] = utcnow
+        self.lifecycle.on_init(self._configure_logging)
+        self.lifecycle.on_teardown(self.database.remove_session)
+        self.lifecycle.on_shutdown(self.database.dispose)
+
+    def _configure_logging(self) -> None:
+        configure_logging(self.settings.log_level, json_lines=self.settings.structured_logs)
+
+    def unit_of_work(self) -> contextlib.AbstractContextManager[None]:
+        return self.lifecycle.unit_of_work()
+
+    def services(self) -> Services:
+        session = self.database.session
+        events = UserEvents()
+        users = UsersService(session, self.passwords, clock=self.clock, events=events)
+        auth = AuthService(
+            session,
+            users,
+            token_ttl=dt.timedelta(seconds=self.settings.token_ttl_seconds),
+            clock=self.clock,
+        )
+        notes = NotesService(session, clock=self.clock)
+        events.deleted.append(notes.delete_all_for_owner)
+        events.password_changed.append(auth.revoke_all_for_user)
+        return Services(users=users, auth=auth, notes=notes)
+
+    @contextlib.contextmanager
+    def services_scope(self) -> Iterator[Services]:
+        """One unit of work with its services: ``with runtime.services_scope() as svc: ...``."""
+        with self.unit_of_work():
+            yield self.services()
+
+
+_lock = threading.Lock()
+_runtime: Runtime | None = None
+
+
+def bootstrap(settings: config.Settings | None = None) -> Runtime:
+    """Build and initialize the runtime once; later calls return the same one.
+
+    ``settings`` defaults to :func:`app.config.load` (the environment). Asking for a runtime
+    with different settings than the existing one is an error: call :func:`shutdown` first.
+    """
+    global _runtime
+    with _lock:
+        if _runtime is not None:
+            if settings is not None and settings != _runtime.settings:
+                raise RuntimeError("already bootstrapped with other settings; shutdown() first")
+            return _runtime
+        runtime = Runtime(settings if settings is not None else config.load())
+        runtime.lifecycle.initialize()
+        _runtime = runtime
+        return runtime
+
+
+def current() -> Runtime:
+    """The bootstrapped runtime (for adapters that cannot be handed it)."""
+    if _runtime is None:
+        raise RuntimeError("bootstrap() has not been called")
+    return _runtime
+
+
+def shutdown() -> None:
+    """Run the shutdown hooks and forget the runtime."""
+    global _runtime
+    with _lock:
+        runtime, _runtime = _runtime, None
+    if runtime is not None:
+        runtime.lifecycle.shutdown()

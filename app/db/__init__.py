@@ -1,0 +1,1 @@
+"""The data layer: models, repositories and the metadata Alembic migrates."""

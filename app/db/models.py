@@ -1,0 +1,12 @@
+"""Every table of the service, gathered on one metadata for Alembic and the tests."""
+
+from __future__ import annotations
+
+from app.db.auth.models import TokenRow
+from app.db.base import Base
+from app.db.notes.models import NoteRow
+from app.db.users.models import UserRow
+
+__all__ = ["Base", "NoteRow", "TokenRow", "UserRow", "metadata"]
+
+metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Tables and queries owned by the notes feature (no reference to other features' tables)."""

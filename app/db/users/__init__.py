@@ -1,0 +1,1 @@
+"""Tables and queries owned by the users feature."""

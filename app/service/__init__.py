@@ -1,0 +1,1 @@
+"""The service layer: business rules, one package per feature, no transport in sight."""

@@ -1,0 +1,1 @@
+"""The auth feature: bearer tokens for users. Other features use ``service``."""

@@ -1,0 +1,131 @@
+"""Notes: create, read, list (newest first, optional text filter), update and delete.
+
+Every operation is scoped to the caller: another user's note is reported exactly like a
+missing one, so ids reveal nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from app.db.notes.models import NoteRow
+from app.db.notes.repository import NoteRepository
+from app.service.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.service.validation import FieldErrors, parse_id, require_text
+from common.db import transaction
+from common.errors import InvalidInput, NotFound
+
+__all__ = ["Note", "NotesService"]
+
+MAX_TITLE_LENGTH = 200
+MAX_BODY_LENGTH = 20_000
+MAX_QUERY_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    title: str
+    body: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: NoteRow) -> Note:
+        return cls(row.id, row.owner_id, row.title, row.body, row.created_at, row.updated_at)
+
+
+def _title(value: str) -> str:
+    return require_text("title", value, max_length=MAX_TITLE_LENGTH)
+
+
+def _body(value: str) -> str:
+    return require_text("body", value, max_length=MAX_BODY_LENGTH, allow_empty=True)
+
+
+class NotesService:
+    def __init__(self, session: Session, *, clock: Callable[[], dt.datetime]) -> None:
+        self._session = session
+        self._notes = NoteRepository(session)
+        self._clock = clock
+
+    def create(self, owner_id: uuid.UUID, *, title: str, body: str = "") -> Note:
+        errors = FieldErrors()
+        clean_title = errors.check(lambda: _title(title), default="")
+        clean_body = errors.check(lambda: _body(body), default="")
+        errors.raise_if_any("the note is invalid")
+        now = self._clock()
+        with transaction(self._session):
+            row = self._notes.add(
+                NoteRow(
+                    owner_id=owner_id,
+                    title=clean_title,
+                    body=clean_body,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            return Note.from_row(row)
+
+    def get(self, owner_id: uuid.UUID, note_id: str | uuid.UUID) -> Note:
+        return Note.from_row(self._row(owner_id, note_id))
+
+    def list(
+        self,
+        owner_id: uuid.UUID,
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+        query: str | None = None,
+    ) -> Page[Note]:
+        size = check_limit(limit)
+        text = query.strip() if query else None
+        if text and len(text) > MAX_QUERY_LENGTH:
+            raise InvalidInput.for_field("q", f"must be at most {MAX_QUERY_LENGTH} characters")
+        rows = self._notes.page(owner_id, before=decode_cursor(cursor), limit=size + 1, text=text)
+        more = len(rows) > size
+        items = [Note.from_row(row) for row in rows[:size]]
+        last = items[-1] if more else None
+        return Page(items, encode_cursor(last.created_at, last.id) if last else None)
+
+    def update(
+        self,
+        owner_id: uuid.UUID,
+        note_id: str | uuid.UUID,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+    ) -> Note:
+        errors = FieldErrors()
+        clean_title = errors.check(lambda: None if title is None else _title(title), default=None)
+        clean_body = errors.check(lambda: None if body is None else _body(body), default=None)
+        errors.raise_if_any("the note is invalid")
+        with transaction(self._session):
+            row = self._row(owner_id, note_id)
+            if clean_title is not None:
+                row.title = clean_title
+            if clean_body is not None:
+                row.body = clean_body
+            row.updated_at = self._clock()
+            return Note.from_row(row)
+
+    def delete(self, owner_id: uuid.UUID, note_id: str | uuid.UUID) -> None:
+        with transaction(self._session):
+            if not self._notes.delete(owner_id, parse_id(note_id, what="note")):
+                raise NotFound("note not found")
+
+    def delete_all_for_owner(self, owner_id: uuid.UUID) -> None:
+        """Listener for user deletion; runs inside the caller's transaction."""
+        self._notes.delete_all_for_owner(owner_id)
+
+    def _row(self, owner_id: uuid.UUID, note_id: str | uuid.UUID) -> NoteRow:
+        row = self._notes.get(owner_id, parse_id(note_id, what="note"))
+        if row is None:
+            raise NotFound("note not found")
+        return row

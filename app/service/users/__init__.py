@@ -1,0 +1,1 @@
+"""The users feature: registration, profiles, passwords. Other features use ``service``."""

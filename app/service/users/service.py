@@ -1,0 +1,166 @@
+"""Users: register, read, list, update the profile, change the password, delete.
+
+Public methods commit their own transaction. Other features hear about deletions and
+password changes through :class:`UserEvents` listeners, called inside that transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from app.db.users.models import UserRow
+from app.db.users.repository import DuplicateEmail, UserRepository
+from app.service.pagination import Page, check_limit, decode_cursor, encode_cursor
+from app.service.users.passwords import PasswordHasher, check_strength
+from app.service.validation import FieldErrors, parse_id, require_text
+from common.db import transaction
+from common.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+
+__all__ = ["User", "UserEvents", "UsersService", "normalize_email"]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_EMAIL_LENGTH = 320
+MAX_DISPLAY_NAME_LENGTH = 100
+
+UserListener = Callable[[uuid.UUID], None]
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: uuid.UUID
+    email: str
+    display_name: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: UserRow) -> User:
+        return cls(row.id, row.email, row.display_name, row.created_at, row.updated_at)
+
+
+@dataclass
+class UserEvents:
+    """Listeners other features register in the composition root."""
+
+    deleted: list[UserListener] = field(default_factory=list)
+    password_changed: list[UserListener] = field(default_factory=list)
+
+
+def normalize_email(email: str) -> str:
+    """Trimmed and lower-cased, so uniqueness is case-insensitive."""
+    if not isinstance(email, str):
+        raise InvalidInput.for_field("email", "must be a string")
+    value = email.strip().lower()
+    if len(value) > MAX_EMAIL_LENGTH or not _EMAIL.match(value):
+        raise InvalidInput.for_field("email", "is not a valid email address")
+    return value
+
+
+class UsersService:
+    def __init__(
+        self,
+        session: Session,
+        passwords: PasswordHasher,
+        *,
+        clock: Callable[[], dt.datetime],
+        events: UserEvents | None = None,
+    ) -> None:
+        self._session = session
+        self._users = UserRepository(session)
+        self._passwords = passwords
+        self._clock = clock
+        self._events = events or UserEvents()
+
+    def register(self, *, email: str, display_name: str, password: str) -> User:
+        errors = FieldErrors()
+        normalized = errors.check(lambda: normalize_email(email), default="")
+        display = errors.check(lambda: _display_name(display_name), default="")
+        errors.check(lambda: check_strength(password, email=normalized), default=None)
+        errors.raise_if_any("the sign-up data is invalid")
+        password_hash = self._passwords.hash(password)
+        with transaction(self._session):
+            try:
+                row = self._users.add(
+                    email=normalized,
+                    display_name=display,
+                    password_hash=password_hash,
+                    now=self._clock(),
+                )
+            except DuplicateEmail as exc:
+                raise Conflict("a user with this email already exists") from exc
+            return User.from_row(row)
+
+    def get(self, user_id: str | uuid.UUID) -> User:
+        return User.from_row(self._row(user_id))
+
+    def list(self, *, cursor: str | None = None, limit: int | None = None) -> Page[User]:
+        size = check_limit(limit)
+        rows = self._users.page(after=decode_cursor(cursor), limit=size + 1)
+        more = len(rows) > size
+        items = [User.from_row(row) for row in rows[:size]]
+        last = items[-1] if more else None
+        return Page(items, encode_cursor(last.created_at, last.id) if last else None)
+
+    def update_profile(self, user_id: str | uuid.UUID, *, display_name: str) -> User:
+        display = _display_name(display_name)
+        with transaction(self._session):
+            row = self._row(user_id)
+            row.display_name = display
+            row.updated_at = self._clock()
+            return User.from_row(row)
+
+    def change_password(
+        self, user_id: str | uuid.UUID, *, current_password: str, new_password: str
+    ) -> None:
+        """Requires the current password; listeners (auth) revoke the user's tokens."""
+        with transaction(self._session):
+            row = self._row(user_id)
+            if not self._passwords.verify(row.password_hash, current_password):
+                raise InvalidInput.for_field("current_password", "is not the current password")
+            check_strength(new_password, email=row.email, field="new_password")
+            row.password_hash = self._passwords.hash(new_password)
+            row.updated_at = self._clock()
+            self._session.flush()
+            for listener in self._events.password_changed:
+                listener(row.id)
+
+    def delete(self, user_id: str | uuid.UUID) -> None:
+        """Delete the user and, in the same transaction, what other features keep for them."""
+        with transaction(self._session):
+            row = self._row(user_id)
+            for listener in self._events.deleted:
+                listener(row.id)
+            self._users.delete(row.id)
+
+    def authenticate(self, *, email: str, password: str) -> User:
+        """The user with these credentials; the same error whether the email exists or not."""
+        try:
+            normalized = normalize_email(email)
+        except InvalidInput:
+            normalized = ""
+        row = self._users.get_by_email(normalized) if normalized else None
+        if not self._passwords.verify(row.password_hash if row else None, password) or row is None:
+            raise Unauthenticated("wrong email or password")
+        if self._passwords.needs_rehash(row.password_hash):
+            with transaction(self._session):
+                row.password_hash = self._passwords.hash(password)
+        return User.from_row(row)
+
+    def exists(self, user_id: uuid.UUID) -> bool:
+        return self._users.get(user_id) is not None
+
+    def _row(self, user_id: str | uuid.UUID) -> UserRow:
+        row = self._users.get(parse_id(user_id, what="user"))
+        if row is None:
+            raise NotFound("user not found")
+        return row
+
+
+def _display_name(value: str) -> str:
+    return require_text("display_name", value, max_length=MAX_DISPLAY_NAME_LENGTH)

@@ -1,0 +1,72 @@
+"""The transport-free error tree raised by service layers.
+
+Adapters map these to their own statuses in one table each (HTTP, gRPC); nothing below the
+adapters knows about transports::
+
+    ServiceError                 base of everything a service raises on purpose
+    ├── NotFound                 the thing does not exist (or the caller may not know it does)
+    ├── Conflict                 the request clashes with the current state (duplicate, stale)
+    ├── InvalidInput             the request is malformed; ``fields`` says what, per field
+    ├── Unauthenticated          no valid credentials (missing, wrong, expired or revoked)
+    ├── PermissionDenied         valid credentials, not allowed to do this
+    └── Unavailable              a dependency (database, another service) cannot be reached
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = [
+    "Conflict",
+    "InvalidInput",
+    "NotFound",
+    "PermissionDenied",
+    "ServiceError",
+    "Unauthenticated",
+    "Unavailable",
+]
+
+
+class ServiceError(Exception):
+    """Base of the tree: an expected failure whose message is safe to show to a caller."""
+
+    #: A stable, machine-readable code (used as the last part of problem ``type`` URIs).
+    code: str = "service-error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(ServiceError):
+    code = "not-found"
+
+
+class Conflict(ServiceError):
+    code = "conflict"
+
+
+class InvalidInput(ServiceError):
+    """A request that cannot be served as sent; ``fields`` maps a field name to what is wrong."""
+
+    code = "invalid-input"
+
+    def __init__(self, message: str, fields: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields: dict[str, str] = dict(fields or {})
+
+    @classmethod
+    def for_field(cls, field: str, problem: str) -> InvalidInput:
+        return cls(f"{field}: {problem}", {field: problem})
+
+
+class Unauthenticated(ServiceError):
+    code = "unauthenticated"
+
+
+class PermissionDenied(ServiceError):
+    code = "permission-denied"
+
+
+class Unavailable(ServiceError):
+    code = "unavailable"

@@ -1,0 +1,116 @@
+"""The lifecycle registry: hooks at initialization, after every unit of work, and at shutdown.
+
+A *unit of work* is one request, RPC, worker task or CLI command. Every entry point wraps
+its unit of work in :meth:`Lifecycle.unit_of_work` (a context manager and a decorator), so
+the teardown hooks (such as removing the database session) run after it **even when it
+failed**. REST calls them from Flask's ``teardown_appcontext``, gRPC from an interceptor's
+``finally``, workers and commands through the context manager itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from typing import ParamSpec, TypeVar
+
+__all__ = ["Hook", "Lifecycle"]
+
+logger = logging.getLogger(__name__)
+
+Hook = Callable[[], None]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Lifecycle:
+    """Ordered hooks for one service process; initialization runs them once."""
+
+    def __init__(self) -> None:
+        self._init_hooks: list[Hook] = []
+        self._teardown_hooks: list[Hook] = []
+        self._shutdown_hooks: list[Hook] = []
+        self._lock = threading.Lock()
+        self._initialized = False
+        self._shut_down = False
+
+    # -- registration ---------------------------------------------------------------------
+    def on_init(self, hook: Hook) -> Hook:
+        """Run ``hook`` once, at :meth:`initialize` (immediately if that already happened)."""
+        with self._lock:
+            self._init_hooks.append(hook)
+            run_now = self._initialized
+        if run_now:
+            hook()
+        return hook
+
+    def on_teardown(self, hook: Hook) -> Hook:
+        """Run ``hook`` after every unit of work, whether it succeeded or not."""
+        self._teardown_hooks.append(hook)
+        return hook
+
+    def on_shutdown(self, hook: Hook) -> Hook:
+        """Run ``hook`` at :meth:`shutdown`, in the reverse order of registration."""
+        self._shutdown_hooks.append(hook)
+        return hook
+
+    # -- phases ---------------------------------------------------------------------------
+    @property
+    def initialized(self) -> bool:
+        return self._initialized
+
+    def initialize(self) -> None:
+        """Run the init hooks; later calls do nothing."""
+        with self._lock:
+            if self._initialized:
+                return
+            hooks = list(self._init_hooks)
+            self._initialized = True
+        for hook in hooks:
+            hook()
+
+    def teardown(self) -> None:
+        """Run every teardown hook; one failing hook does not stop the others."""
+        for hook in self._teardown_hooks:
+            try:
+                hook()
+            except Exception:
+                logger.exception("teardown hook %s failed", _name(hook))
+
+    def shutdown(self) -> None:
+        """Run the shutdown hooks once, last registered first."""
+        with self._lock:
+            if self._shut_down:
+                return
+            self._shut_down = True
+        for hook in reversed(self._shutdown_hooks):
+            try:
+                hook()
+            except Exception:
+                logger.exception("shutdown hook %s failed", _name(hook))
+
+    # -- the unit-of-work wrapper -----------------------------------------------------------
+    @contextlib.contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        """Wrap one request, RPC, task or command; teardown hooks run in ``finally``."""
+        self.initialize()
+        try:
+            yield
+        finally:
+            self.teardown()
+
+    def wrap(self, func: Callable[P, R]) -> Callable[P, R]:
+        """Decorator form of :meth:`unit_of_work`."""
+
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            with self.unit_of_work():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+def _name(hook: Hook) -> str:
+    return getattr(hook, "__qualname__", repr(hook))

@@ -1,0 +1,214 @@
+"""The pytest plugin: one PostgreSQL per run, a database per xdist worker, a transaction per test.
+
+Enabled by ``pg_harness = true`` in the project's pytest configuration. The controller
+process (the only process without xdist) finds a server (see :mod:`common.testing.sources`),
+creates a template database and asks the project to build its schema there
+(``pytest_pg_harness_build_schema``), then each worker clones its own database from the
+template. Everything the run created is dropped at its end.
+
+Fixtures:
+
+``pg_database_url``
+    URL of this worker's database (session scope).
+``pg_connection``
+    One connection per worker, kept for the whole run (session scope).
+``pg_transaction``
+    ``pg_connection`` inside a transaction that is rolled back after the test; bind sessions
+    to it with ``join_transaction_mode="create_savepoint"`` so the code under test may commit.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, create_engine
+from sqlalchemy.pool import StaticPool
+
+from common.testing import hookspecs
+from common.testing.databases import create_database, drop_database, list_databases, with_database
+from common.testing.sources import HarnessError, PostgresServer, acquire_server
+
+__all__ = [
+    "pg_connection",
+    "pg_database_url",
+    "pg_transaction",
+]
+
+_INFO = "pg_harness"
+_PREFIX = "pytest"
+
+
+class _Harness:
+    """State of the harness in one process."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.server: PostgresServer | None = None
+        self.admin_url = ""
+        self.description = ""
+        self.run_prefix = ""
+        self.template = ""
+        self.database = ""
+
+    @property
+    def is_worker(self) -> bool:
+        return hasattr(self.config, "workerinput")
+
+    # -- controller -----------------------------------------------------------------------
+    def start(self) -> None:
+        self.server = acquire_server()
+        self.admin_url = self.server.admin_url
+        self.description = self.server.description
+        self.run_prefix = f"{_PREFIX}_{uuid.uuid4().hex[:10]}_"
+        self.template = self.run_prefix + "template"
+        create_database(self.admin_url, self.template)
+        self.config.hook.pytest_pg_harness_build_schema(
+            url=with_database(self.admin_url, self.template)
+        )
+
+    def export(self) -> dict[str, str]:
+        return {
+            "admin_url": self.admin_url,
+            "template": self.template,
+            "run_prefix": self.run_prefix,
+            "description": self.description,
+        }
+
+    def stop(self) -> None:
+        try:
+            if self.admin_url:
+                for name in list_databases(self.admin_url, self.run_prefix):
+                    drop_database(self.admin_url, name)
+        finally:
+            if self.server is not None:
+                self.server.stop()
+
+    # -- worker (or a run without xdist) ----------------------------------------------------
+    def adopt(self, info: dict[str, str]) -> None:
+        self.admin_url = info["admin_url"]
+        self.template = info["template"]
+        self.run_prefix = info["run_prefix"]
+        self.description = info["description"]
+
+    def create_worker_database(self) -> str:
+        worker = getattr(self.config, "workerinput", {}).get("workerid", "main")
+        self.database = f"{self.run_prefix}{worker}"
+        create_database(self.admin_url, self.database, template=self.template)
+        return with_database(self.admin_url, self.database)
+
+    def drop_worker_database(self) -> None:
+        if self.database:
+            drop_database(self.admin_url, self.database)
+            self.database = ""
+
+
+def _enabled(config: pytest.Config) -> bool:
+    return bool(config.getini("pg_harness"))
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "pg_harness",
+        type="bool",
+        default=False,
+        help="provide a real PostgreSQL per test run (common.testing)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _enabled(config):
+        config.stash[_KEY] = _Harness(config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    harness = session.config.stash.get(_KEY, None)
+    if harness is None:
+        return
+    if harness.is_worker:
+        harness.adopt(json.loads(session.config.workerinput[_INFO]))  # type: ignore[attr-defined]
+        return
+    try:
+        harness.start()
+    except HarnessError as exc:
+        harness.stop()
+        raise pytest.UsageError(f"common.testing: {exc}") from None
+    except BaseException:
+        harness.stop()
+        raise
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: hand the controller's server and template to each worker."""
+    harness = node.config.stash.get(_KEY, None)
+    if harness is not None:
+        node.workerinput[_INFO] = json.dumps(harness.export())
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    harness = session.config.stash.get(_KEY, None)
+    if harness is None:
+        return
+    if harness.is_worker:
+        harness.drop_worker_database()
+    else:
+        harness.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    harness = config.stash.get(_KEY, None)
+    if harness is None or not harness.description:
+        return None
+    return f"postgres: {harness.description}"
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    harness = config.stash.get(_KEY, None)
+    if harness is not None and harness.description:
+        terminalreporter.write_line(f"postgres: {harness.description}")
+
+
+@pytest.fixture(scope="session")
+def pg_database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    harness = request.config.stash.get(_KEY, None)
+    if harness is None:
+        raise pytest.UsageError("set `pg_harness = true` in the pytest configuration")
+    url = harness.create_worker_database()
+    yield url
+    harness.drop_worker_database()
+
+
+@pytest.fixture(scope="session")
+def pg_connection(pg_database_url: str) -> Iterator[Connection]:
+    engine = create_engine(pg_database_url, poolclass=StaticPool)
+    connection = engine.connect()
+    try:
+        yield connection
+    finally:
+        connection.close()
+        engine.dispose()
+
+
+@pytest.fixture
+def pg_transaction(pg_connection: Connection) -> Iterator[Connection]:
+    transaction = pg_connection.begin()
+    try:
+        yield pg_connection
+    finally:
+        if transaction.is_active:
+            transaction.rollback()
+        elif pg_connection.in_transaction():
+            pg_connection.rollback()
+
+
+_KEY = pytest.StashKey[_Harness]()

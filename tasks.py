@@ -1,0 +1,235 @@
+"""Developer tasks: ``invoke --list`` shows them all.
+
+Only the standard library and invoke are imported here, so the tasks work on a fresh machine
+with nothing but Python and ``pip install invoke``: every task first makes sure ``.venv``
+exists and matches the lock files (``requirements/*.txt``), then runs the tools from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from invoke.collection import Collection
+from invoke.context import Context
+from invoke.runners import Result
+from invoke.tasks import task
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+LOCK_DEV = ROOT / "requirements" / "dev.txt"
+LOCK_MAIN = ROOT / "requirements" / "main.txt"
+STAMP = VENV / ".locked-deps"
+#: What decides whether the virtualenv is current.
+LOCK_INPUTS = (LOCK_DEV, ROOT / "pyproject.toml", ROOT / "common" / "pyproject.toml")
+LOCAL_PACKAGES = ("-e", "common", "-e", ".")
+
+
+# -- the virtualenv ----------------------------------------------------------------------------
+def _fingerprint() -> str:
+    digest = hashlib.sha256(sys.version.encode())
+    for path in LOCK_INPUTS:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _uv() -> str | None:
+    return shutil.which("uv")
+
+
+def ensure_venv(c: Context, *, quiet: bool = True) -> None:
+    """Create or refresh ``.venv`` from the hash-locked requirements when they changed."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - tasks run on whatever Python invoke has
+        sys.exit(
+            f"Python 3.11 or newer is needed to run the tasks (this is {sys.version.split()[0]})"
+        )
+    wanted = _fingerprint()
+    if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return
+    uv = _uv()
+    hide = "out" if quiet else None
+    print(f"setting up {VENV.name} from {LOCK_DEV.relative_to(ROOT)} ({'uv' if uv else 'pip'})")
+    with c.cd(str(ROOT)):
+        if uv:
+            if not PYTHON.exists():
+                c.run(f'"{uv}" venv --python "{sys.executable}" "{VENV}"', hide=hide)
+            base = f'"{uv}" pip {{}} --python "{PYTHON}"'
+            c.run(base.format("sync") + f' --require-hashes "{LOCK_DEV}"', hide=hide)
+            c.run(
+                base.format("install")
+                + " --no-deps --no-build-isolation "
+                + " ".join(LOCAL_PACKAGES),
+                hide=hide,
+            )
+        else:
+            if not PYTHON.exists():
+                c.run(f'"{sys.executable}" -m venv "{VENV}"', hide=hide)
+            pip = f'"{PYTHON}" -m pip --disable-pip-version-check'
+            c.run(f'{pip} install --require-hashes -r "{LOCK_DEV}"', hide=hide)
+            c.run(
+                f"{pip} install --no-deps --no-build-isolation " + " ".join(LOCAL_PACKAGES),
+                hide=hide,
+            )
+    STAMP.write_text(wanted + "\n")
+
+
+def venv_env() -> dict[str, str]:
+    """The environment tools run with: the venv first on PATH, as if it were activated."""
+    return {
+        "VIRTUAL_ENV": str(VENV),
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+
+
+def run(
+    c: Context, command: str, *, env: dict[str, str] | None = None, pty: bool = False
+) -> Result | None:
+    """Run ``command`` from the project root with the venv's tools."""
+    ensure_venv(c)
+    with c.cd(str(ROOT)):
+        return c.run(command, env={**venv_env(), **(env or {})}, pty=pty)
+
+
+# -- setup and locking -----------------------------------------------------------------------
+@task
+def setup(c: Context) -> None:
+    """Create .venv and install the locked dependencies (again only when the locks change)."""
+    ensure_venv(c, quiet=False)
+    print(f"ready: {VENV}")
+
+
+@task
+def lock(c: Context, upgrade: bool = False) -> None:
+    """Recompile the hash-locked requirements from the pyproject files (needs uv)."""
+    uv = _uv() or (str(BIN / "uv") if (BIN / "uv").exists() else None)
+    if uv is None:
+        sys.exit("`invoke lock` needs uv: pip install uv (or use nix develop)")
+    common = (
+        "--universal --generate-hashes --no-header --python-version 3.11 "
+        "--no-emit-package backend-common --quiet"
+    )
+    flag = " --upgrade" if upgrade else ""
+    with c.cd(str(ROOT)):
+        c.run(f'"{uv}" pip compile pyproject.toml {common}{flag} -o requirements/main.txt')
+        c.run(
+            f'"{uv}" pip compile pyproject.toml --group dev {common}{flag} -o requirements/dev.txt'
+        )
+    print("locked: requirements/main.txt, requirements/dev.txt")
+
+
+# -- quality -------------------------------------------------------------------------------------
+@task
+def lint(c: Context) -> None:
+    """ruff (lint and format check), mypy, and the import-linter layer contracts."""
+    run(c, "ruff check .")
+    run(c, "ruff format --check .")
+    run(c, "mypy")
+    run(c, "lint-imports")
+
+
+@task(name="format")
+def format_(c: Context) -> None:
+    """Apply ruff's fixes and formatter."""
+    run(c, "ruff check --fix .")
+    run(c, "ruff format .")
+
+
+@task(
+    name="test",
+    help={
+        "path": "test files or directories (default: the whole suite)",
+        "k": "only tests matching this keyword expression",
+        "serial": "one process instead of one per core",
+        "cov": "measure coverage of app and common and require 90 %",
+        "extra": "more pytest arguments, quoted",
+    },
+)
+def run_tests(
+    c: Context,
+    path: str = "",
+    k: str = "",
+    serial: bool = False,
+    cov: bool = False,
+    extra: str = "",
+) -> None:
+    """Run the test suite in parallel on a real PostgreSQL (see README: the test database)."""
+    args = ["pytest"]
+    if not serial:
+        args += ["-n", "auto"]
+    if cov:
+        args += ["--cov", "--cov-report=term"]
+    if k:
+        args += ["-k", _quote(k)]
+    if extra:
+        args.append(extra)
+    if path:
+        args.append(path)
+    run(c, " ".join(args))
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "'\"'\"'") + "'"
+
+
+@task
+def shell(c: Context) -> None:
+    """ptpython with the app initialised: settings, session, models and services imported."""
+    run(c, "python -m app.commands.shell", pty=sys.stdin.isatty())
+
+
+# -- database ------------------------------------------------------------------------------------
+@task
+def migrate(c: Context, revision: str = "head") -> None:
+    """Upgrade the database (DATABASE_URL) to a revision, the latest by default."""
+    run(c, f"alembic upgrade {revision}")
+
+
+@task
+def makemigration(c: Context, m: str) -> None:
+    """Autogenerate a revision from the models: invoke db.makemigration -m "add tags"."""
+    run(c, f"alembic revision --autogenerate -m {_quote(m)}")
+
+
+@task
+def downgrade(c: Context, revision: str = "-1") -> None:
+    """Step the database back one revision (or to the given one)."""
+    run(c, f"alembic downgrade {revision}")
+
+
+@task
+def history(c: Context) -> None:
+    """List the migrations, marking the current one."""
+    run(c, "alembic history --indicate-current")
+
+
+@task
+def check(c: Context) -> None:
+    """Fail when the models and the migrations differ (run on a migrated database)."""
+    run(c, "alembic check")
+
+
+@task
+def reset(c: Context) -> None:
+    """Drop everything and migrate from scratch; refused in staging and production."""
+    run(c, "python -m app.commands reset-db --yes")
+    run(c, "alembic upgrade head")
+
+
+db = Collection("db", migrate, makemigration, downgrade, history, check, reset)
+
+
+# -- benchmarks --------------------------------------------------------------------------------------
+@task(name="tests", help={"count": "tests of each kind to generate (default 500)"})
+def bench_tests(c: Context, count: int = 500) -> None:
+    """Time the test harness against a no-database floor and TRUNCATE-per-test."""
+    run(c, f"python -m bench.harness --count {int(count)}")
+
+
+bench = Collection("bench", bench_tests)
+
+ns = Collection(setup, lock, lint, format_, run_tests, shell, db, bench)

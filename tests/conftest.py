@@ -1,0 +1,135 @@
+"""Fixtures for the whole suite, on top of the ``common.testing`` PostgreSQL harness.
+
+The harness gives each xdist worker its own database cloned from a template built by the
+migrations; here the app is bootstrapped once per worker against it, and every test that
+asks for ``session`` runs inside a transaction rolled back at its end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from app import bootstrap as app_bootstrap
+from app.bootstrap import Runtime, Services
+from app.config import Settings
+from common.testing import alembic_upgrade
+from tests.factories import Factories
+
+ROOT = Path(__file__).resolve().parent.parent
+_MARKERS = {"unit": "unit", "integration": "integration", "api": "api"}
+
+
+def pytest_pg_harness_build_schema(url: str) -> bool:
+    alembic_upgrade(url, ROOT / "alembic.ini")
+    return True
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(item.path).relative_to(ROOT).parts
+        if len(parts) > 1 and parts[1] in _MARKERS:
+            item.add_marker(_MARKERS[parts[1]])
+
+
+def make_test_settings(database_url: str, **changes: Any) -> Settings:
+    """Settings for tests: never read from the environment or ``.env``."""
+    values: dict[str, Any] = {
+        "app_env": "test",
+        "database_url": database_url,
+        "password_time_cost": 1,
+        "password_memory_cost_kib": 8,
+        "password_parallelism": 1,
+        "log_level": "WARNING",
+    }
+    values.update(changes)
+    return _HermeticSettings(**values)
+
+
+class _HermeticSettings(Settings):
+    """Settings built from the given values only: the developer's environment cannot leak in."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+@pytest.fixture(scope="session")
+def settings(pg_database_url: str) -> Settings:
+    return make_test_settings(pg_database_url)
+
+
+@pytest.fixture(scope="session")
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    runtime = app_bootstrap.bootstrap(settings)
+    yield runtime
+    app_bootstrap.shutdown()
+
+
+@pytest.fixture
+def session(runtime: Runtime, pg_transaction: Connection) -> Iterator[Session]:
+    """The unit of work's session, inside a transaction rolled back after the test."""
+    runtime.database.bind_to(pg_transaction)
+    try:
+        yield runtime.database.session
+    finally:
+        runtime.database.remove_session()
+
+
+@pytest.fixture
+def services(runtime: Runtime, session: Session) -> Services:
+    return runtime.services()
+
+
+@pytest.fixture
+def factories(services: Services) -> Factories:
+    return Factories(services)
+
+
+class FakeClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        self.now += dt.timedelta(microseconds=1)
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock(runtime: Runtime) -> Iterator[FakeClock]:
+    fake = FakeClock(dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+    original, runtime.clock = runtime.clock, fake
+    yield fake
+    runtime.clock = original
+
+
+@pytest.fixture
+def override_settings(runtime: Runtime) -> Iterator[Callable[..., Settings]]:
+    """``override_settings(token_ttl_seconds=60)``: changed settings for this test only."""
+    original = runtime.settings
+
+    def override(**changes: Any) -> Settings:
+        runtime.settings = original.model_copy(update=changes)
+        return runtime.settings
+
+    yield override
+    runtime.settings = original
