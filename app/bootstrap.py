@@ -87,6 +87,7 @@ class Runtime:
 
 _lock = threading.Lock()
 _runtime: Runtime | None = None
+_built_with: config.Settings | None = None
 
 
 def bootstrap(settings: config.Settings | None = None) -> Runtime:
@@ -95,13 +96,14 @@ def bootstrap(settings: config.Settings | None = None) -> Runtime:
     ``settings`` defaults to :func:`app.config.load` (the environment). Asking for a runtime
     with different settings than the existing one is an error: call :func:`shutdown` first.
     """
-    global _runtime
+    global _runtime, _built_with
     with _lock:
         if _runtime is not None:
-            if settings is not None and settings != _runtime.settings:
+            if settings is not None and settings != _built_with:
                 raise RuntimeError("already bootstrapped with other settings; shutdown() first")
             return _runtime
-        runtime = Runtime(settings if settings is not None else config.load())
+        _built_with = settings if settings is not None else config.load()
+        runtime = Runtime(_built_with)
         runtime.lifecycle.initialize()
         _runtime = runtime
         return runtime
@@ -116,8 +118,8 @@ def current() -> Runtime:
 
 def shutdown() -> None:
     """Run the shutdown hooks and forget the runtime."""
-    global _runtime
+    global _runtime, _built_with
     with _lock:
-        runtime, _runtime = _runtime, None
+        runtime, _runtime, _built_with = _runtime, None, None
     if runtime is not None:
         runtime.lifecycle.shutdown()
