@@ -52,7 +52,7 @@ def ensure_venv(c: Context, *, quiet: bool = True) -> None:
     if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
         return
     uv = _uv()
-    hide = "out" if quiet else None
+    hide = True if quiet else None
     print(f"setting up {VENV.name} from {LOCK_DEV.relative_to(ROOT)} ({'uv' if uv else 'pip'})")
     with c.cd(str(ROOT)):
         if uv:
