@@ -22,6 +22,20 @@ class Settings(BaseServiceSettings):
     password_parallelism: int = Field(default=4, ge=1, le=64)
     token_ttl_seconds: int = Field(default=24 * 3600, ge=60, le=90 * 24 * 3600)
 
+    # REST server (python -m app.api.rest). Loopback by default; containers set 0.0.0.0.
+    rest_host: str = Field(default="127.0.0.1", pattern=r"^[A-Za-z0-9.:\-\[\]]+$")
+    rest_port: int = Field(default=8000, ge=0, le=65535)
+    #: gunicorn worker processes (the name Heroku-style platforms already set).
+    web_concurrency: int = Field(default=2, ge=1, le=64)
+    #: threads per worker: 1 runs gunicorn's sync workers, more runs gthread workers.
+    rest_threads: int = Field(default=1, ge=1, le=64)
+    #: seconds a worker has to finish in-flight requests after SIGTERM.
+    rest_graceful_timeout: int = Field(default=30, ge=1, le=600)
+    #: seconds a request may run before gunicorn restarts the worker.
+    rest_timeout: int = Field(default=30, ge=1, le=600)
+    #: largest request body accepted (413 above it); fits a note at its maximum in any encoding.
+    rest_max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
+
 
 def load(**overrides: object) -> Settings:
     """Settings from the environment; raises ``ConfigurationError`` naming each bad variable."""
