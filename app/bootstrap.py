@@ -63,17 +63,21 @@ class Runtime:
     def unit_of_work(self) -> contextlib.AbstractContextManager[None]:
         return self.lifecycle.unit_of_work()
 
+    def now(self) -> dt.datetime:
+        """The current time by :attr:`clock` (looked up on every call, so tests can swap it)."""
+        return self.clock()
+
     def services(self) -> Services:
         session = self.database.session
         events = UserEvents()
-        users = UsersService(session, self.passwords, clock=self.clock, events=events)
+        users = UsersService(session, self.passwords, clock=self.now, events=events)
         auth = AuthService(
             session,
             users,
             token_ttl=dt.timedelta(seconds=self.settings.token_ttl_seconds),
-            clock=self.clock,
+            clock=self.now,
         )
-        notes = NotesService(session, clock=self.clock)
+        notes = NotesService(session, clock=self.now)
         events.deleted.append(notes.delete_all_for_owner)
         events.password_changed.append(auth.revoke_all_for_user)
         return Services(users=users, auth=auth, notes=notes)

@@ -87,6 +87,9 @@ def session(runtime: Runtime, pg_transaction: Connection) -> Iterator[Session]:
     try:
         yield runtime.database.session
     finally:
+        # Rolling back the outer transaction first leaves the session's savepoint nothing to
+        # undo, which saves a round trip per test.
+        pg_transaction.rollback()
         runtime.database.remove_session()
 
 

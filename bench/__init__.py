@@ -1,0 +1,1 @@
+"""Benchmarks run by `invoke bench.*`: they print figures measured side by side in one run."""

@@ -1,0 +1,175 @@
+"""How much the test harness costs per test: ``invoke bench.tests``.
+
+Generates, in a temporary folder, N tests that each register a user through the service
+layer and read it back, and N tests that touch no database, then runs them serially and
+with xdist, once on this project's harness (a transaction per test, rolled back, the code
+under test committing through savepoints) and once with the usual alternative (real commits
+and ``TRUNCATE`` after each test). Each run records, inside pytest, the wall time from the
+first test's setup to the last test's teardown, so interpreter start-up, collection and
+database creation are left out; per-test figures are that time divided by N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PYTEST_INI = """\
+[pytest]
+pg_harness = true
+filterwarnings = error
+addopts = -q -p no:randomly -p no:cacheprovider
+"""
+
+TIMING_PLUGIN = """
+import json, os, time
+import pytest
+
+_marks = {}
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    start = time.perf_counter()
+    yield
+    end = time.perf_counter()
+    _marks.setdefault("start", start)
+    _marks["end"] = end
+    _marks["count"] = _marks.get("count", 0) + 1
+
+def pytest_sessionfinish(session):
+    if _marks:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        path = os.path.join(os.environ["BENCH_RESULTS"], worker + ".json")
+        with open(path, "w") as handle:
+            json.dump({**_marks, "clock": time.time() - time.perf_counter()}, handle)
+"""
+
+HARNESS_CONFTEST = """
+from tests.conftest import (  # the project's own fixtures, unchanged
+    factories, pytest_pg_harness_build_schema, runtime, services, session, settings,
+)
+"""
+
+TRUNCATE_CONFTEST = """
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import pytest_pg_harness_build_schema, runtime, settings
+
+
+@pytest.fixture
+def session(runtime):
+    yield runtime.database.session
+    runtime.database.remove_session()
+    with runtime.database.engine.begin() as connection:
+        connection.execute(text("TRUNCATE users, auth_tokens, notes CASCADE"))
+
+
+@pytest.fixture
+def services(runtime, session):
+    return runtime.services()
+"""
+
+DB_TEST = """
+import pytest
+
+PASSWORD = "correct horse 9 battery"
+
+
+@pytest.mark.parametrize("n", range({count}))
+def test_register_and_read_back(services, n):
+    user = services.users.register(
+        email=f"user{{n}}@example.com", display_name=f"User {{n}}", password=PASSWORD
+    )
+    assert services.users.get(user.id).email == f"user{{n}}@example.com"
+"""
+
+NO_DB_TEST = """
+import pytest
+
+from app.service.users.service import normalize_email
+
+
+@pytest.mark.parametrize("n", range({count}))
+def test_no_database(n):
+    assert normalize_email(f" User{{n}}@Example.com ") == f"user{{n}}@example.com"
+"""
+
+
+def _write(folder: Path, conftest: str, test_file: str, test_body: str) -> None:
+    folder.mkdir(parents=True)
+    (folder / "pytest.ini").write_text(PYTEST_INI)
+    (folder / "conftest.py").write_text(textwrap.dedent(conftest) + TIMING_PLUGIN)
+    (folder / test_file).write_text(textwrap.dedent(test_body))
+
+
+def _run(folder: Path, workers: int, expected: int) -> float:
+    """Milliseconds per test: wall time from first test start to last test end, over N."""
+    with tempfile.TemporaryDirectory() as results:
+        command = [sys.executable, "-m", "pytest", "--rootdir", str(folder), str(folder)]
+        if workers > 1:
+            command += ["-n", str(workers)]
+        env = {**os.environ, "BENCH_RESULTS": results, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(f"benchmark run failed in {folder}:\n{done.stdout}\n{done.stderr}")
+        marks = [json.loads(path.read_text()) for path in Path(results).glob("*.json")]
+    count = sum(mark["count"] for mark in marks)
+    if count != expected:
+        sys.exit(f"expected {expected} tests, measured {count}")
+    start = min(mark["clock"] + mark["start"] for mark in marks)
+    end = max(mark["clock"] + mark["end"] for mark in marks)
+    return (end - start) * 1000 / count
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=500, help="tests of each kind")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args(argv)
+    count, workers = args.count, max(2, args.workers)
+
+    with tempfile.TemporaryDirectory(prefix="bench-harness-") as tmp:
+        base = Path(tmp)
+        suites = {
+            "no database": (HARNESS_CONFTEST, "test_nodb.py", NO_DB_TEST),
+            "harness (rollback)": (HARNESS_CONFTEST, "test_db.py", DB_TEST),
+            "TRUNCATE per test": (TRUNCATE_CONFTEST, "test_db.py", DB_TEST),
+        }
+        results: dict[str, tuple[float, float]] = {}
+        print(
+            f"{count} tests per suite; serial and xdist -n {workers}; database as the tests get it"
+        )
+        for index, (name, (conftest, test_file, body)) in enumerate(suites.items()):
+            folder = base / f"suite{index}"
+            _write(folder, conftest, test_file, body.format(count=count))
+            results[name] = (_run(folder, 1, count), _run(folder, workers, count))
+            serial, parallel = results[name]
+            print(f"  {name:<20} serial {serial:7.2f} ms/test   xdist {parallel:7.2f} ms/test")
+
+    floor_serial, floor_parallel = results["no database"]
+    harness_serial, harness_parallel = results["harness (rollback)"]
+    truncate_serial, truncate_parallel = results["TRUNCATE per test"]
+    print(f"serial harness overhead: {harness_serial - floor_serial:.2f} ms/test")
+    print(f"xdist harness overhead: {harness_parallel - floor_parallel:.2f} ms/test")
+    print(
+        f"TRUNCATE / harness: {truncate_serial / harness_serial:.1f}x serial, "
+        f"{truncate_parallel / harness_parallel:.1f}x xdist"
+    )
+    print(
+        f"xdist speed-up: harness {harness_serial / harness_parallel:.1f}x, "
+        f"TRUNCATE {truncate_serial / truncate_parallel:.1f}x"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

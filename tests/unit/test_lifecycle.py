@@ -1,0 +1,69 @@
+"""The lifecycle registry: init once, teardown after every unit of work, shutdown once."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from common.lifecycle import Lifecycle
+
+
+def test_init_hooks_run_once_and_late_hooks_run_at_once() -> None:
+    calls: list[str] = []
+    lifecycle = Lifecycle()
+    lifecycle.on_init(lambda: calls.append("first"))
+    lifecycle.initialize()
+    lifecycle.initialize()
+    lifecycle.on_init(lambda: calls.append("late"))
+    assert calls == ["first", "late"]
+    assert lifecycle.initialized
+
+
+def test_teardown_runs_even_when_the_unit_of_work_fails() -> None:
+    calls: list[str] = []
+    lifecycle = Lifecycle()
+    lifecycle.on_teardown(lambda: calls.append("cleanup"))
+    with pytest.raises(RuntimeError), lifecycle.unit_of_work():
+        raise RuntimeError("boom")
+    with lifecycle.unit_of_work():
+        pass
+    assert calls == ["cleanup", "cleanup"]
+
+
+def test_wrap_is_the_decorator_form() -> None:
+    calls: list[str] = []
+    lifecycle = Lifecycle()
+    lifecycle.on_teardown(lambda: calls.append("cleanup"))
+
+    @lifecycle.wrap
+    def task(x: int) -> int:
+        if x < 0:
+            raise ValueError(x)
+        return x * 2
+
+    assert task(2) == 4
+    with pytest.raises(ValueError, match="-1"):
+        task(-1)
+    assert calls == ["cleanup", "cleanup"]
+    assert task.__name__ == "task"
+
+
+def test_a_failing_hook_does_not_stop_the_others(caplog: pytest.LogCaptureFixture) -> None:
+    calls: list[str] = []
+    lifecycle = Lifecycle()
+
+    def broken() -> None:
+        raise OSError("disk gone")
+
+    lifecycle.on_teardown(broken)
+    lifecycle.on_teardown(lambda: calls.append("teardown"))
+    lifecycle.on_shutdown(lambda: calls.append("shutdown-1"))
+    lifecycle.on_shutdown(broken)
+    lifecycle.on_shutdown(lambda: calls.append("shutdown-2"))
+    with caplog.at_level(logging.ERROR):
+        lifecycle.teardown()
+        lifecycle.shutdown()
+        lifecycle.shutdown()
+    assert calls == ["teardown", "shutdown-2", "shutdown-1"]
+    assert sum("broken" in record.getMessage() for record in caplog.records) == 2
