@@ -201,6 +201,8 @@ def pg_connection(pg_database_url: str) -> Iterator[Connection]:
 
 @pytest.fixture
 def pg_transaction(pg_connection: Connection) -> Iterator[Connection]:
+    if pg_connection.in_transaction():  # left open by a test that used pg_connection directly
+        pg_connection.rollback()
     transaction = pg_connection.begin()
     try:
         yield pg_connection

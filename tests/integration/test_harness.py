@@ -1,0 +1,115 @@
+"""The test harness itself: isolation, per-worker databases, and where the server comes from."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, create_engine, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+from app.bootstrap import Services
+from app.db.models import UserRow
+from common.testing import databases
+from tests.factories import Factories
+
+
+def test_each_worker_has_its_own_database_built_by_the_migrations(
+    pg_database_url: str, pg_transaction: Connection
+) -> None:
+    name = make_url(pg_database_url).database or ""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    assert name.startswith("pytest_")
+    assert name.endswith("_" + worker)
+    heads = pg_transaction.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    assert len(heads) == 1
+
+
+def test_committed_work_stays_inside_the_test_transaction(
+    services: Services, factories: Factories, session: Session, pg_database_url: str
+) -> None:
+    user = factories.user()  # the service commits...
+    assert session.scalars(select(UserRow.id)).all() == [user.id]
+    outsider = create_engine(pg_database_url, poolclass=NullPool)
+    try:
+        with outsider.connect() as connection:  # ...but another connection sees nothing
+            assert connection.scalar(text("SELECT count(*) FROM users")) == 0
+    finally:
+        outsider.dispose()
+
+
+def test_databases_are_created_and_dropped(pg_database_url: str) -> None:
+    admin = pg_database_url
+    name = "pytest_harness_selftest"
+    databases.drop_database(admin, name)
+    databases.create_database(admin, name)
+    assert databases.list_databases(admin, name) == [name]
+    databases.drop_database(admin, name)
+    assert databases.list_databases(admin, name) == []
+    with pytest.raises(ValueError, match="unsafe"):
+        databases.create_database(admin, 'x"; DROP DATABASE postgres; --')
+
+
+def test_a_run_with_no_database_stops_at_once_naming_the_three_ways(tmp_path: Path) -> None:
+    (tmp_path / "pytest.ini").write_text("[pytest]\npg_harness = true\n")
+    (tmp_path / "test_x.py").write_text("def test_x(pg_database_url):\n    pass\n")
+    env = {
+        "PATH": "",  # no initdb or pg_ctl
+        "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock",
+        "HOME": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:randomly", str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "no PostgreSQL server for the tests" in output
+    for way in ("TEST_DATABASE_URL", "Docker", "initdb"):
+        assert way in output
+    assert "1 passed" not in output
+
+
+def test_the_run_names_its_database_source(tmp_path: Path, pg_database_url: str) -> None:
+    admin = pg_database_url
+    (tmp_path / "pytest.ini").write_text("[pytest]\npg_harness = true\n")
+    (tmp_path / "conftest.py").write_text(
+        textwrap.dedent(
+            """
+            from sqlalchemy import create_engine, text
+
+            def pytest_pg_harness_build_schema(url):
+                engine = create_engine(url)
+                with engine.begin() as connection:
+                    connection.execute(text("CREATE TABLE marker (id int)"))
+                engine.dispose()
+            """
+        )
+    )
+    (tmp_path / "test_x.py").write_text(
+        "from sqlalchemy import text\n\n"
+        "def test_schema(pg_transaction):\n"
+        "    assert pg_transaction.execute(text('SELECT count(*) FROM marker')).scalar() == 0\n"
+    )
+    env = {**os.environ, "TEST_DATABASE_URL": admin}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:xdist", str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("postgres: TEST_DATABASE_URL") == 2  # header and summary
+    assert "1 passed" in done.stdout
