@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -113,3 +114,35 @@ def test_the_run_names_its_database_source(tmp_path: Path, pg_database_url: str)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("postgres: TEST_DATABASE_URL") == 2  # header and summary
     assert "1 passed" in done.stdout
+
+
+LOCAL_CLUSTER_PROBE = """
+from sqlalchemy import create_engine, text
+from common.testing.sources import acquire_server
+
+server = acquire_server({"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+try:
+    engine = create_engine(server.admin_url)
+    with engine.connect() as connection:
+        print(server.source, connection.execute(text("SELECT 6 * 7")).scalar())
+    engine.dispose()
+finally:
+    server.stop()
+"""
+
+
+@pytest.mark.skipif(not shutil.which("initdb"), reason="no initdb on PATH")
+def test_a_throwaway_cluster_from_initdb_on_path(tmp_path: Path) -> None:
+    """Source 3, as `nix develop` users get it (run as nobody when the suite runs as root)."""
+    command = [sys.executable, "-c", LOCAL_CLUSTER_PROBE]
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv to drop privileges")
+        command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *command]
+    home = tmp_path / "home"
+    home.mkdir()
+    home.chmod(0o777)
+    env = {"PATH": os.environ["PATH"], "HOME": str(home), "LC_ALL": "C.UTF-8"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["local", "cluster", "42"]
