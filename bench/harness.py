@@ -125,8 +125,8 @@ def _run(folder: Path, workers: int, expected: int) -> float:
     count = sum(mark["count"] for mark in marks)
     if count != expected:
         sys.exit(f"expected {expected} tests, measured {count}")
-    start = min(mark["clock"] + mark["start"] for mark in marks)
-    end = max(mark["clock"] + mark["end"] for mark in marks)
+    start = min(float(mark["clock"] + mark["start"]) for mark in marks)
+    end = max(float(mark["clock"] + mark["end"]) for mark in marks)
     return (end - start) * 1000 / count
 
 
