@@ -122,7 +122,7 @@ def _run(folder: Path, workers: int, expected: int) -> float:
         if done.returncode != 0:
             sys.exit(f"benchmark run failed in {folder}:\n{done.stdout}\n{done.stderr}")
         marks = [json.loads(path.read_text()) for path in Path(results).glob("*.json")]
-    count = sum(mark["count"] for mark in marks)
+    count = sum(int(mark["count"]) for mark in marks)
     if count != expected:
         sys.exit(f"expected {expected} tests, measured {count}")
     start = min(float(mark["clock"] + mark["start"]) for mark in marks)
