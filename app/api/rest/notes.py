@@ -1,0 +1,52 @@
+"""``/v1/notes``: the caller's notes. Another user's note answers exactly like a missing one."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, url_for
+
+from app.api.rest import schemas
+from app.api.rest.context import current_user_id, services
+from app.api.rest.payloads import json_response, parse_body, parse_query
+
+__all__ = ["blueprint"]
+
+blueprint = Blueprint("notes", __name__, url_prefix="/v1/notes")
+
+
+@blueprint.get("")
+def list_notes() -> Response:
+    owner_id = current_user_id()
+    query = parse_query(schemas.NotesQuery)
+    page = services().notes.list(
+        owner_id, cursor=query.cursor or None, limit=query.limit, query=query.q or None
+    )
+    return json_response(schemas.NotePage.of(page))
+
+
+@blueprint.post("")
+def create_note() -> Response:
+    owner_id = current_user_id()
+    body = parse_body(schemas.NoteIn)
+    note = services().notes.create(owner_id, title=body.title, body=body.body)
+    location = url_for("notes.get_note", note_id=note.id)
+    return json_response(schemas.NoteOut.of(note), 201, headers={"Location": location})
+
+
+@blueprint.get("/<note_id>")
+def get_note(note_id: str) -> Response:
+    note = services().notes.get(current_user_id(), note_id)
+    return json_response(schemas.NoteOut.of(note))
+
+
+@blueprint.patch("/<note_id>")
+def update_note(note_id: str) -> Response:
+    owner_id = current_user_id()
+    body = parse_body(schemas.NotePatch)
+    note = services().notes.update(owner_id, note_id, **body.sent())
+    return json_response(schemas.NoteOut.of(note))
+
+
+@blueprint.delete("/<note_id>")
+def delete_note(note_id: str) -> Response:
+    services().notes.delete(current_user_id(), note_id)
+    return Response(status=204)
