@@ -223,6 +223,46 @@ def reset(c: Context) -> None:
 db = Collection("db", migrate, makemigration, downgrade, history, check, reset)
 
 
+# -- the compose stack (compose.yaml) ---------------------------------------------------------
+def _compose(c: Context, args: str, *, pty: bool = False) -> None:
+    if shutil.which("docker") is None:
+        sys.exit("the compose tasks need Docker with the compose plugin (docker compose)")
+    with c.cd(str(ROOT)):
+        c.run(f"docker compose {args}", pty=pty)
+
+
+@task(help={"build": "rebuild the image first (default; --no-build starts what was built)"})
+def up(c: Context, build: bool = True) -> None:
+    """Start PostgreSQL, migrations, REST, gRPC and the worker; return once all are healthy."""
+    _compose(c, "up --detach --wait" + (" --build" if build else ""))
+    with c.cd(str(ROOT)):
+        for label, scheme, service, port in (
+            ("REST", "http://", "web", 8000),
+            ("gRPC", "", "grpc", 50051),
+        ):
+            published = c.run(f"docker compose port {service} {port}", hide=True, warn=True)
+            if published is not None and published.ok:
+                print(f"{label:<5} {scheme}{published.stdout.strip()}")
+
+
+@task(help={"volumes": "also delete the database volume"})
+def down(c: Context, volumes: bool = False) -> None:
+    """Stop and remove the compose stack's containers (the data stays unless --volumes)."""
+    _compose(c, "down" + (" --volumes" if volumes else ""))
+
+
+@task(
+    help={
+        "service": "one service (postgres, migrate, web, grpc, worker)",
+        "follow": "keep following",
+    }
+)
+def logs(c: Context, service: str = "", follow: bool = True) -> None:
+    """Show the compose stack's logs, following them by default."""
+    args = "logs" + (" --follow" if follow else "") + (f" {_quote(service)}" if service else "")
+    _compose(c, args, pty=sys.stdout.isatty())
+
+
 # -- benchmarks --------------------------------------------------------------------------------------
 @task(name="tests", help={"count": "tests of each kind to generate (default 500)"})
 def bench_tests(c: Context, count: int = 500) -> None:
@@ -232,4 +272,4 @@ def bench_tests(c: Context, count: int = 500) -> None:
 
 bench = Collection("bench", bench_tests)
 
-ns = Collection(setup, lock, lint, format_, run_tests, shell, db, bench)
+ns = Collection(setup, lock, lint, format_, run_tests, shell, db, bench, up, down, logs)
