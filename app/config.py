@@ -36,6 +36,15 @@ class Settings(BaseServiceSettings):
     #: largest request body accepted (413 above it); fits a note at its maximum in any encoding.
     rest_max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
 
+    # gRPC server (python -m app.api.grpc). Loopback by default; containers set 0.0.0.0.
+    grpc_host: str = Field(default="127.0.0.1", pattern=r"^[A-Za-z0-9.:\-\[\]]+$")
+    #: 0 picks a free port (the server prints the one it got).
+    grpc_port: int = Field(default=50051, ge=0, le=65535)
+    #: threads serving RPCs; more than the database pool allows would only wait for it.
+    grpc_max_workers: int = Field(default=10, ge=1, le=256)
+    #: seconds in-flight RPCs have to finish after SIGTERM before they are cancelled.
+    grpc_grace_seconds: float = Field(default=30, ge=0, le=600)
+
 
 def load(**overrides: object) -> Settings:
     """Settings from the environment; raises ``ConfigurationError`` naming each bad variable."""
