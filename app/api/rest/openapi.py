@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 document, built from the route table and the pydantic models it names.
 
-Served at ``GET /openapi.json``; ``python -m app.api.rest.openapi`` prints it, which is how
+Served at ``GET /openapi.json``; ``python -m app.api.rest openapi`` prints it, which is how
 ``docs/openapi.json`` (the reviewed copy, checked by a test) is regenerated.
 """
 
@@ -10,7 +10,6 @@ import functools
 import http
 import json
 import re
-import sys
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -22,7 +21,7 @@ from app.api.rest import schemas
 from app.api.rest.errors import PROBLEM_MEDIA_TYPE
 from app.api.rest.routes import OPERATIONS, Operation
 
-__all__ = ["REF_TEMPLATE", "blueprint", "build_document", "schema_modes"]
+__all__ = ["REF_TEMPLATE", "blueprint", "build_document", "render", "schema_modes"]
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 TITLE = "backend-app"
@@ -170,9 +169,6 @@ def _responses(
     return responses
 
 
-def main() -> None:
-    sys.stdout.write(json.dumps(build_document(), indent=2, sort_keys=True) + "\n")
-
-
-if __name__ == "__main__":
-    main()
+def render() -> str:
+    """The document as committed in ``docs/openapi.json``: stable order, one member a line."""
+    return json.dumps(build_document(), indent=2, sort_keys=True) + "\n"

@@ -81,6 +81,12 @@ def client(rest_app: Flask, session: Session) -> Iterator[FlaskClient]:
         yield test_client
 
 
+@pytest.fixture
+def unchecked_client(rest_app: Flask, session: Session) -> FlaskClient:
+    """A client without the contract check, for tests that make the app misbehave on purpose."""
+    return FlaskClient(rest_app, rest_app.response_class)
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
