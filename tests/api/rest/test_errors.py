@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from app.api.rest import schemas
 from app.api.rest.errors import STATUS_TABLE, status_for
 from app.api.rest.payloads import parse_body
+from app.api.rest.routes import declared_operation
 from app.service.notes.service import NotesService
 from common import errors
 from common.logs import current_request_id
@@ -223,3 +224,5 @@ def test_a_view_reading_another_model_than_its_route_declares_fails_loudly(
         with pytest.raises(RuntimeError, match="declares NoteIn"):
             parse_body(schemas.SignUp)
         assert parse_body(schemas.NoteIn).title == "x"
+    with pytest.raises(LookupError, match=r"no operation is declared for endpoint 'notes\.share'"):
+        declared_operation("notes.share")

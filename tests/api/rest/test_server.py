@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from app.api.rest.server import gunicorn_options, worker_exit
+from app.api.rest import __main__ as entry_point
+from app.api.rest.openapi import render
+from app.api.rest.server import RestServer, gunicorn_options, worker_exit
+from app.bootstrap import Runtime
 from app.config import Settings
 
 LISTENING = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
@@ -40,6 +43,25 @@ def test_options_come_from_the_settings(settings: Settings) -> None:
     threaded = gunicorn_options(settings.model_copy(update={"rest_threads": 4, "rest_host": "::1"}))
     assert threaded["worker_class"] == "gthread"
     assert threaded["bind"] == ["[::1]:8000"]
+
+
+def test_the_server_loads_the_app_for_these_settings(runtime: Runtime, settings: Settings) -> None:
+    server = RestServer(settings, overrides={"workers": 5})
+    assert server.cfg.workers == 5
+    assert server.cfg.worker_class_str == "sync"
+    app = server.load()
+    assert app.extensions["runtime"] is runtime
+    assert RestServer(settings, lambda: "a factory's app").load() == "a factory's app"
+
+
+def test_the_openapi_command_prints_the_document(capsys: pytest.CaptureFixture[str]) -> None:
+    entry_point.main(["openapi"])
+    assert capsys.readouterr().out == render()
+
+
+def test_unknown_arguments_are_refused() -> None:
+    with pytest.raises(SystemExit, match=r"usage: python -m app\.api\.rest"):
+        entry_point.main(["--port", "80"])
 
 
 def test_it_imports_without_settings_and_stops_naming_each_bad_variable(tmp_path: Path) -> None:
