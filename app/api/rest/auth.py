@@ -6,7 +6,7 @@ from flask import Blueprint, Response
 
 from app.api.rest import schemas
 from app.api.rest.context import bearer_token, current_user_id, services
-from app.api.rest.payloads import json_response, parse_body
+from app.api.rest.payloads import json_response, no_content, parse_body
 
 __all__ = ["blueprint"]
 
@@ -25,4 +25,4 @@ def log_in() -> Response:
 def log_out() -> Response:
     current_user_id()  # the same 401 as everywhere else for a missing or dead token
     services().auth.revoke(bearer_token() or "")
-    return Response(status=204)
+    return no_content()

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, url_for
 
 from app.api.rest import schemas
 from app.api.rest.context import current_user_id, services
-from app.api.rest.payloads import json_response, parse_body, parse_query
+from app.api.rest.payloads import json_response, no_content, parse_body, parse_query
 
 __all__ = ["blueprint"]
 
@@ -49,4 +49,4 @@ def update_note(note_id: str) -> Response:
 @blueprint.delete("/<note_id>")
 def delete_note(note_id: str) -> Response:
     services().notes.delete(current_user_id(), note_id)
-    return Response(status=204)
+    return no_content()

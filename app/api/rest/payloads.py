@@ -19,7 +19,7 @@ from app.api.rest.errors import MalformedRequest, UnsupportedMediaType
 from app.api.rest.routes import declared_operation
 from common.errors import InvalidInput
 
-__all__ = ["json_response", "parse_body", "parse_query"]
+__all__ = ["json_response", "no_content", "parse_body", "parse_query"]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -78,6 +78,13 @@ def json_response(
 ) -> Response:
     response = Response(model.model_dump_json(), status=status, mimetype=JSON_MEDIA_TYPE)
     response.headers.update(headers or {})
+    return response
+
+
+def no_content() -> Response:
+    """A 204: no body, so no content type either."""
+    response = Response(status=204)
+    del response.headers["Content-Type"]
     return response
 
 

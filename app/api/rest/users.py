@@ -6,7 +6,7 @@ from flask import Blueprint, Response, url_for
 
 from app.api.rest import schemas
 from app.api.rest.context import current_user, current_user_id, services
-from app.api.rest.payloads import json_response, parse_body
+from app.api.rest.payloads import json_response, no_content, parse_body
 
 __all__ = ["blueprint"]
 
@@ -48,10 +48,10 @@ def change_password() -> Response:
     services().users.change_password(
         user_id, current_password=body.current_password, new_password=body.new_password
     )
-    return Response(status=204)
+    return no_content()
 
 
 @blueprint.delete("/me")
 def delete_me() -> Response:
     services().users.delete(current_user_id())
-    return Response(status=204)
+    return no_content()

@@ -45,6 +45,7 @@ def check_contract(app: Flask, response: TestResponse) -> None:
     if status == operation.status:
         if operation.response is None:
             assert response.data == b"", f"{endpoint}: {status} must have no body"
+            assert "Content-Type" not in response.headers
         else:
             assert response.mimetype == "application/json"
             operation.response.model_validate_json(response.data)
