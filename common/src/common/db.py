@@ -12,7 +12,8 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, text
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
@@ -82,6 +83,7 @@ class Database:
             pool_pre_ping=True,
             echo=echo,
         )
+        event.listen(self.engine, "handle_error", _unavailable_when_unreachable)
         self._factory = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.sessions: scoped_session[Session] = scoped_session(self._factory)
 
@@ -117,23 +119,33 @@ class Database:
         try:
             with self.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
-        except (OperationalError, DBAPIError):
+        except (Unavailable, OperationalError, DBAPIError):
             return False
         return True
+
+
+def _unavailable_when_unreachable(context: ExceptionContext) -> BaseException | None:
+    """Engine hook: a lost or refused connection is :class:`Unavailable`, wherever it happens.
+
+    Adapters map ``Unavailable`` to 503 / UNAVAILABLE, so an outage is never a 500.
+    """
+    if context.is_disconnect or isinstance(context.sqlalchemy_exception, OperationalError):
+        error = Unavailable("the database is unavailable")
+        error.__cause__ = context.original_exception
+        return error
+    return None
 
 
 @contextlib.contextmanager
 def transaction(session: Session) -> Iterator[Session]:
     """Commit the block's work, or roll it back when it raises.
 
-    Lost database connections surface as :class:`~common.errors.Unavailable`.
+    Lost or refused database connections surface as :class:`~common.errors.Unavailable`
+    (see the engine hook installed by :class:`Database`).
     """
     try:
         yield session
         session.commit()
-    except OperationalError as exc:
-        session.rollback()
-        raise Unavailable("the database is unavailable") from exc
     except BaseException:
         session.rollback()
         raise
