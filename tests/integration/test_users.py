@@ -32,7 +32,8 @@ def test_email_is_unique_whatever_its_case(services: Services, factories: Factor
     with pytest.raises(Conflict):
         factories.user(email="ADA@example.com")
     # the failed insert left the transaction usable
-    assert services.users.get(factories.user().id)
+    other = factories.user()
+    assert services.users.get(other.id).email == other.email
 
 
 def test_register_reports_every_bad_field_at_once(services: Services, session: Session) -> None:
@@ -132,7 +133,7 @@ def test_delete_is_one_transaction(
     services.users._events.deleted.append(fail)
     with pytest.raises(RuntimeError):
         services.users.delete(user.id)
-    assert services.users.get(user.id)
+    assert services.users.get(user.id).id == user.id
     assert session.scalar(select(func.count()).select_from(NoteRow)) == 1
 
 
@@ -150,4 +151,7 @@ def test_authenticate_gives_one_answer_for_unknown_email_and_wrong_password(
             services.users.authenticate(email=email, password=password)
         errors.append(caught.value.message)
     assert len(set(errors)) == 1
-    assert services.users.authenticate(email=user.email.upper(), password=DEFAULT_PASSWORD)
+    assert (
+        services.users.authenticate(email=user.email.upper(), password=DEFAULT_PASSWORD).id
+        == user.id
+    )
