@@ -24,7 +24,13 @@ from common.testing import alembic_upgrade
 from tests.factories import Factories
 
 ROOT = Path(__file__).resolve().parent.parent
-_MARKERS = {"unit": "unit", "integration": "integration", "api": "api", "env": "env"}
+_MARKERS = {
+    "unit": "unit",
+    "integration": "integration",
+    "api": "api",
+    "env": "env",
+    "guardrails": "guardrails",
+}
 
 
 def pytest_pg_harness_build_schema(url: str) -> bool:

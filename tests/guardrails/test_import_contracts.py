@@ -1,0 +1,129 @@
+"""The import contracts fail when broken: lint a copy of the tree with a forbidden import added.
+
+Each run copies ``app/``, ``common/`` and ``pyproject.toml`` to a temporary directory and runs
+the real ``lint-imports`` there (the copy of ``common`` first on the path, so the installed one
+is not analysed instead). The runs are started together: each costs about half a second.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One forbidden import, the contract it breaks and the import chain that must be named."""
+
+    name: str
+    path: str
+    statement: str
+    contract: str
+    chain: str
+
+
+BREACHES = [
+    Breach(
+        "a web framework in the service layer",
+        "app/service/notes/service.py",
+        "import flask",
+        "transport-free",
+        "app.service.notes.service -> flask",
+    ),
+    Breach(
+        "the data layer importing an adapter",
+        "app/db/base.py",
+        "import app.api",
+        "layers",
+        "app.db.base -> app.api",
+    ),
+    Breach(
+        "the shared library importing the app",
+        "common/src/common/errors.py",
+        "import app",
+        "common-standalone",
+        "common.errors -> app",
+    ),
+    Breach(
+        "notes reaching into users' tables",
+        "app/service/notes/service.py",
+        "from app.db.users.repository import UserRepository",
+        "users-tables-private",
+        "app.service.notes.service -> app.db.users.repository",
+    ),
+]
+
+
+def _contract_names() -> dict[str, str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contracts = config["tool"]["importlinter"]["contracts"]
+    return {contract["id"]: contract["name"] for contract in contracts}
+
+
+def _copy_tree(destination: Path) -> Path:
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "app", destination / "app", ignore=skip)
+    shutil.copytree(ROOT / "common" / "src", destination / "common" / "src", ignore=skip)
+    shutil.copy2(ROOT / "pyproject.toml", destination / "pyproject.toml")
+    return destination
+
+
+def _start_lint(tree: Path) -> subprocess.Popen[str]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(tree / "common" / "src"),
+        # One contract per line, however long its name, and no colours.
+        "COLUMNS": "400",
+        "NO_COLOR": "1",
+    }
+    return subprocess.Popen(
+        [str(LINT_IMPORTS), "--no-cache", "--no-logo"],
+        cwd=tree,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _statuses(output: str) -> dict[str, str]:
+    """``{contract name: "KEPT" | "BROKEN"}`` from lint-imports' summary lines."""
+    return dict(re.findall(r"^(.+?) (KEPT|BROKEN)$", output, flags=re.MULTILINE))
+
+
+def test_the_tree_as_it_is_keeps_every_contract(tmp_path: Path) -> None:
+    process = _start_lint(_copy_tree(tmp_path))
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert _statuses(output) == dict.fromkeys(_contract_names().values(), "KEPT"), output
+
+
+def test_each_forbidden_import_breaks_its_contract(tmp_path: Path) -> None:
+    names = _contract_names()
+    runs = []
+    for index, breach in enumerate(BREACHES):
+        tree = _copy_tree(tmp_path / str(index))
+        with (tree / breach.path).open("a") as module:
+            module.write(f"\n{breach.statement}  # the forbidden import under test\n")
+        runs.append((breach, _start_lint(tree)))
+
+    problems = []
+    for breach, process in runs:
+        output, _ = process.communicate(timeout=60)
+        contract = names[breach.contract]
+        if process.returncode == 0:
+            problems.append(f"{breach.name}: lint-imports passed\n{output}")
+        elif _statuses(output).get(contract) != "BROKEN":
+            problems.append(f"{breach.name}: {contract!r} not reported broken\n{output}")
+        elif breach.chain not in output:
+            problems.append(f"{breach.name}: the import {breach.chain!r} is not named\n{output}")
+    assert not problems, "\n\n".join(problems)
