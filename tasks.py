@@ -176,6 +176,12 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "'\"'\"'") + "'"
 
 
+@task(help={"check": "only report stale generated files (exit 1), as CI does"})
+def proto(c: Context, check: bool = False) -> None:
+    """Regenerate the gRPC code (app/api/grpc/generated) from the .proto files in proto/."""
+    run(c, "python -m tools.protogen" + (" --check" if check else ""))
+
+
 @task
 def shell(c: Context) -> None:
     """ptpython with the app initialised: settings, session, models and services imported."""
@@ -272,4 +278,4 @@ def bench_tests(c: Context, count: int = 500) -> None:
 
 bench = Collection("bench", bench_tests)
 
-ns = Collection(setup, lock, lint, format_, run_tests, shell, db, bench, up, down, logs)
+ns = Collection(setup, lock, lint, format_, run_tests, proto, shell, db, bench, up, down, logs)

@@ -1,0 +1,1 @@
+"""Code generated from ``proto/`` by ``invoke proto``; do not edit."""

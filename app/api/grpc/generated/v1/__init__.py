@@ -1,0 +1,1 @@
+"""The ``backend.v1`` protobuf package: messages, stubs and servicers."""

@@ -1,0 +1,1 @@
+"""Development tools run with ``python -m tools.<name>`` (they need the dev dependencies)."""
