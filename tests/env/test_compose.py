@@ -149,7 +149,7 @@ def test_readyz_is_a_route_of_the_rest_app(services: dict[str, dict[str, Any]]) 
 
 
 class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class names it
         pass
 
 
