@@ -1,0 +1,260 @@
+"""The server interceptors every RPC goes through, outermost first.
+
+1. :class:`RequestContextInterceptor`: the request id (from ``x-request-id`` metadata when
+   well formed, else a new one) is bound for every log line of the RPC and returned in the
+   trailing metadata; one access-log line per RPC on ``app.api.grpc.access``.
+2. :class:`LifecycleInterceptor`: the RPC is one unit of work; the lifecycle's teardown hooks
+   (closing the database session) run in ``finally``, whatever happened.
+3. :class:`ErrorInterceptor`: the only place that decides status codes, through the table in
+   :mod:`app.api.grpc.errors`. It also parses the request itself, so bytes that are not the
+   RPC's message are INVALID_ARGUMENT rather than grpcio's INTERNAL.
+4. :class:`AuthenticationInterceptor`: the bearer token of the ``authorization`` metadata,
+   resolved by the auth service, binds the :class:`~app.api.grpc.context.Caller`; RPCs in
+   :data:`PUBLIC_METHODS` and the health and reflection services need none.
+
+Only unary-unary RPCs are wrapped: every RPC of this API is one, and so is the health check.
+Streaming ones (health ``Watch``, reflection) pass through untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import grpc
+from google.protobuf.message import DecodeError
+from grpc_health.v1 import health
+from grpc_reflection.v1alpha import reflection
+
+from app.api.grpc.context import Caller, bearer_token, bind_caller
+from app.api.grpc.errors import internal_status, status_for
+from app.api.grpc.generated.v1 import auth_pb2, users_pb2
+from app.bootstrap import Runtime
+from common.errors import InvalidInput, ServiceError
+from common.lifecycle import Lifecycle
+from common.logs import bind_request_id
+
+__all__ = [
+    "OPEN_SERVICES",
+    "PUBLIC_METHODS",
+    "REQUEST_ID_KEY",
+    "AuthenticationInterceptor",
+    "ErrorInterceptor",
+    "LifecycleInterceptor",
+    "RequestContextInterceptor",
+    "accepted_request_id",
+    "default_interceptors",
+    "requires_token",
+]
+
+logger = logging.getLogger(__name__)
+access_logger = logging.getLogger("app.api.grpc.access")
+
+REQUEST_ID_KEY = "x-request-id"
+#: Short and plain, so a caller's id cannot forge log lines or bloat them (as in REST).
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+if TYPE_CHECKING:  # grpc's classes are generic in the type stubs only
+    Behavior: TypeAlias = Callable[[Any, grpc.ServicerContext], Any]
+    Handler: TypeAlias = grpc.RpcMethodHandler[Any, Any]
+    Continuation: TypeAlias = Callable[[grpc.HandlerCallDetails], Handler | None]
+
+
+def _method(service: str, rpc: str, module: Any) -> str:
+    """``/package.Service/Rpc`` from the generated descriptors, so a renamed RPC fails here."""
+    descriptor = module.DESCRIPTOR.services_by_name[service]
+    return f"/{descriptor.full_name}/{descriptor.methods_by_name[rpc].name}"
+
+
+#: RPCs served without a token. ResolveToken carries the token it is about in its request.
+PUBLIC_METHODS: frozenset[str] = frozenset(
+    {
+        _method("UsersService", "SignUp", users_pb2),
+        _method("AuthService", "LogIn", auth_pb2),
+        _method("AuthService", "ResolveToken", auth_pb2),
+    }
+)
+#: Infrastructure services open to load balancers and tools such as grpcurl.
+OPEN_SERVICES: frozenset[str] = frozenset({health.SERVICE_NAME, reflection.SERVICE_NAME})
+
+
+def requires_token(method: str) -> bool:
+    """Whether ``/package.Service/Rpc`` needs a bearer token: all but the listed ones do."""
+    service = method.lstrip("/").partition("/")[0]
+    return method not in PUBLIC_METHODS and service not in OPEN_SERVICES
+
+
+def accepted_request_id(value: str | None) -> str | None:
+    """``value`` when it is fit to be a request id, else ``None`` (and a new one is made)."""
+    return value if value and _REQUEST_ID.fullmatch(value) else None
+
+
+def _wrapped(
+    handler: Handler | None, wrap: Callable[[Behavior], Behavior], *, raw_requests: bool = False
+) -> Handler | None:
+    """``handler`` with its unary-unary behaviour wrapped; other handlers as they are.
+
+    With ``raw_requests`` the new handler takes the request bytes and leaves parsing to
+    ``wrap`` (which gets the behaviour only; it parses with ``handler.request_deserializer``).
+    """
+    if handler is None or handler.unary_unary is None:
+        return handler
+    return grpc.unary_unary_rpc_method_handler(
+        wrap(handler.unary_unary),
+        request_deserializer=None if raw_requests else handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
+def _metadata_value(metadata: Iterable[tuple[str, str | bytes]] | None, key: str) -> str | None:
+    for name, value in metadata or ():
+        if name == key and isinstance(value, str):
+            return value
+    return None
+
+
+def _status_code(context: grpc.ServicerContext, *, failed: bool) -> grpc.StatusCode:
+    # ServicerContext.code() is public since grpcio 1.38; the type stubs do not have it yet.
+    code: grpc.StatusCode | None = context.code()  # type: ignore[attr-defined]
+    if code is not None:
+        return code
+    return grpc.StatusCode.UNKNOWN if failed else grpc.StatusCode.OK
+
+
+class RequestContextInterceptor(grpc.ServerInterceptor):
+    """Request id in, request id out (trailing metadata), one access-log line per RPC."""
+
+    def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> Handler | None:
+        method = handler_call_details.method
+        given = accepted_request_id(
+            _metadata_value(handler_call_details.invocation_metadata, REQUEST_ID_KEY)
+        )
+
+        def wrap(behavior: Behavior) -> Behavior:
+            def with_request_id(request: Any, context: grpc.ServicerContext) -> Any:
+                started = time.perf_counter()
+                failed = False
+                with bind_request_id(given) as request_id:
+                    try:
+                        return behavior(request, context)
+                    except BaseException:
+                        failed = True
+                        raise
+                    finally:
+                        trailing = tuple(context.trailing_metadata() or ())
+                        context.set_trailing_metadata((*trailing, (REQUEST_ID_KEY, request_id)))
+                        _log_access(
+                            method,
+                            _status_code(context, failed=failed),
+                            time.perf_counter() - started,
+                        )
+
+            return with_request_id
+
+        return _wrapped(continuation(handler_call_details), wrap)
+
+
+def _log_access(method: str, code: grpc.StatusCode, seconds: float) -> None:
+    duration_ms = round(seconds * 1000, 1)
+    access_logger.info(
+        "%s %s %.1fms",
+        method,
+        code.name,
+        duration_ms,
+        extra={"method": method, "code": code.name, "duration_ms": duration_ms},
+    )
+
+
+class LifecycleInterceptor(grpc.ServerInterceptor):
+    """Each RPC is a unit of work: the teardown hooks run after it, even when it failed."""
+
+    def __init__(self, lifecycle: Lifecycle) -> None:
+        self._lifecycle = lifecycle
+
+    def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> Handler | None:
+        def wrap(behavior: Behavior) -> Behavior:
+            def in_unit_of_work(request: Any, context: grpc.ServicerContext) -> Any:
+                with self._lifecycle.unit_of_work():
+                    return behavior(request, context)
+
+            return in_unit_of_work
+
+        return _wrapped(continuation(handler_call_details), wrap)
+
+
+class ErrorInterceptor(grpc.ServerInterceptor):
+    """Errors of the tree to their status, anything else to a logged, generic INTERNAL."""
+
+    def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> Handler | None:
+        method = handler_call_details.method
+        handler = continuation(handler_call_details)
+        parse = handler.request_deserializer if handler is not None else None
+
+        def wrap(behavior: Behavior) -> Behavior:
+            def with_status(raw: Any, context: grpc.ServicerContext) -> Any:
+                try:
+                    return behavior(_parsed(raw, parse), context)
+                except ServiceError as exc:
+                    status = status_for(exc)
+                except Exception:
+                    logger.exception("unexpected error in %s", method)
+                    status = internal_status()
+                context.abort_with_status(status)
+
+            return with_status
+
+        return _wrapped(handler, wrap, raw_requests=True)
+
+
+def _parsed(raw: Any, parse: Callable[[bytes], Any] | None) -> Any:
+    if parse is None:
+        return raw
+    try:
+        return parse(raw)
+    except DecodeError as exc:
+        raise InvalidInput("the request is not a valid message for this RPC") from exc
+
+
+class AuthenticationInterceptor(grpc.ServerInterceptor):
+    """``authorization: Bearer <token>`` → the caller, for every RPC that needs a token."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> Handler | None:
+        handler = continuation(handler_call_details)
+        if not requires_token(handler_call_details.method):
+            return handler
+
+        def wrap(behavior: Behavior) -> Behavior:
+            def authenticated(request: Any, context: grpc.ServicerContext) -> Any:
+                token = bearer_token(context.invocation_metadata())
+                # resolve_user_id raises Unauthenticated when the token is absent or not valid.
+                user_id = self._runtime.services().auth.resolve_user_id(token)
+                with bind_caller(Caller(user_id=user_id, token=token or "")):
+                    return behavior(request, context)
+
+            return authenticated
+
+        return _wrapped(handler, wrap)
+
+
+def default_interceptors(runtime: Runtime) -> list[grpc.ServerInterceptor]:
+    """The interceptors of :func:`~app.api.grpc.server.create_grpc_server`, outermost first."""
+    return [
+        RequestContextInterceptor(),
+        LifecycleInterceptor(runtime.lifecycle),
+        ErrorInterceptor(),
+        AuthenticationInterceptor(runtime),
+    ]

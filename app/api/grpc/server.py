@@ -1,0 +1,84 @@
+"""The server factory: the three services, health checking and reflection behind the interceptors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent import futures
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from app import bootstrap
+from app.api.grpc.auth import AuthServicer
+from app.api.grpc.generated.v1 import (
+    auth_pb2,
+    auth_pb2_grpc,
+    notes_pb2,
+    notes_pb2_grpc,
+    users_pb2,
+    users_pb2_grpc,
+)
+from app.api.grpc.interceptors import default_interceptors
+from app.api.grpc.notes import NotesServicer
+from app.api.grpc.users import UsersServicer
+from app.config import Settings
+
+__all__ = ["SERVICE_NAMES", "create_grpc_server", "grpc_address"]
+
+#: The API's services by full name, as health checks and reflection know them.
+SERVICE_NAMES: tuple[str, ...] = (
+    users_pb2.DESCRIPTOR.services_by_name["UsersService"].full_name,
+    auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name,
+    notes_pb2.DESCRIPTOR.services_by_name["NotesService"].full_name,
+)
+
+_OPTIONS: Sequence[tuple[str, int]] = (
+    # One server per port: a second process on the same port is an error, not a silent share.
+    ("grpc.so_reuseport", 0),
+)
+
+
+def grpc_address(host: str, port: int) -> str:
+    """``host:port``, with an IPv6 host in brackets."""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{host}:{port}"
+
+
+def create_grpc_server(
+    settings: Settings,
+    *,
+    address: str | None = None,
+    max_workers: int | None = None,
+    health_servicer: health.HealthServicer | None = None,
+) -> grpc.Server:
+    """A gRPC server for ``settings``, not started.
+
+    It listens (without TLS) on ``address`` when one is given. To learn an ephemeral port,
+    leave ``address`` out and bind with ``server.add_insecure_port("127.0.0.1:0")``, which
+    returns the port. Pass ``health_servicer`` to control health at shutdown: every service
+    and ``""`` start SERVING.
+    """
+    runtime = bootstrap.bootstrap(settings)
+    server = grpc.server(
+        futures.ThreadPoolExecutor(
+            max_workers=max_workers or settings.grpc_max_workers, thread_name_prefix="grpc"
+        ),
+        interceptors=default_interceptors(runtime),
+        options=_OPTIONS,
+    )
+    users_pb2_grpc.add_UsersServiceServicer_to_server(UsersServicer(runtime), server)
+    auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(runtime), server)
+    notes_pb2_grpc.add_NotesServiceServicer_to_server(NotesServicer(runtime), server)
+
+    health_servicer = health_servicer or health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", *SERVICE_NAMES):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    if address is not None:
+        server.add_insecure_port(address)
+    return server
