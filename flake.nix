@@ -66,7 +66,7 @@
                   && uv pip sync --quiet --python "$venv/bin/python" --require-hashes \
                     "$project_root/requirements/dev.txt"
               fi
-              if [ -x "$venv/bin/invoke" ] && (cd "$project_root" && "$venv/bin/invoke" setup >/dev/null); then
+              if [ -x "$venv/bin/invoke" ] && (cd "$project_root" && "$venv/bin/invoke" setup); then
                 source "$venv/bin/activate"
               else
                 echo "nix develop: could not set up $venv; see the output above" >&2

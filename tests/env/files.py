@@ -141,10 +141,12 @@ def command_of(service: dict[str, Any]) -> list[str]:
     return command if isinstance(command, list) else str(command).split()
 
 
-def healthcheck_of(service: dict[str, Any]) -> list[str]:
+def healthcheck_of(service: dict[str, Any]) -> str:
+    """The shell command of a ``CMD-SHELL`` health check."""
     test: list[str] = service["healthcheck"]["test"]
-    assert test[0] == "CMD", "exec form: no shell needed in the image"
-    return test[1:]
+    assert test[0] == "CMD-SHELL", test
+    assert len(test) == 2, test
+    return test[1]
 
 
 def container_ports(service: dict[str, Any]) -> set[int]:

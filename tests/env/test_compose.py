@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -103,8 +105,8 @@ def test_the_servers_listen_where_their_health_checks_and_ports_look(
     rest_port, grpc_port = web["environment"]["REST_PORT"], grpc_service["environment"]["GRPC_PORT"]
     assert container_ports(web) == {int(rest_port)}
     assert container_ports(grpc_service) == {int(grpc_port)}
-    assert f"http://127.0.0.1:{rest_port}/readyz" in healthcheck_of(web)[-1]
-    assert f"'127.0.0.1:{grpc_port}'" in healthcheck_of(grpc_service)[-1]
+    assert f"http://127.0.0.1:{rest_port}/readyz" in healthcheck_of(web)
+    assert f"'127.0.0.1:{grpc_port}'" in healthcheck_of(grpc_service)
 
 
 def test_the_app_services_reach_the_postgres_service(services: dict[str, dict[str, Any]]) -> None:
@@ -145,7 +147,7 @@ def test_readyz_is_a_route_of_the_rest_app(services: dict[str, dict[str, Any]]) 
     app.register_blueprint(rest_health.blueprint)
     routes = {rule.rule for rule in app.url_map.iter_rules()}
     assert "/readyz" in routes
-    assert "/readyz" in healthcheck_of(services["web"])[-1]
+    assert "/readyz" in healthcheck_of(services["web"])
 
 
 class _Quiet(WSGIRequestHandler):
@@ -172,9 +174,15 @@ def http_status() -> Iterator[tuple[list[str], int]]:
         server.server_close()
 
 
-def _run(check: list[str], old: str, new: str) -> int:
-    argv = [sys.executable if part == "python" else part.replace(old, new) for part in check]
-    return subprocess.run(argv, capture_output=True, timeout=30, check=False).returncode
+def _run(check: str, old: str, new: str) -> int:
+    """The health check as the engine runs it (``/bin/sh -c``), with this venv's Python."""
+    assert check.startswith("python ")
+    command = shlex.quote(sys.executable) + check.removeprefix("python").replace(old, new)
+    shell = shutil.which("sh")
+    assert shell is not None
+    return subprocess.run(
+        [shell, "-c", command], capture_output=True, timeout=30, check=False
+    ).returncode
 
 
 def test_the_rest_health_check_passes_only_on_200(
