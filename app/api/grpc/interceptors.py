@@ -97,8 +97,8 @@ def _wrapped(
 ) -> Handler | None:
     """``handler`` with its unary-unary behaviour wrapped; other handlers as they are.
 
-    With ``raw_requests`` the new handler takes the request bytes and leaves parsing to
-    ``wrap`` (which gets the behaviour only; it parses with ``handler.request_deserializer``).
+    With ``raw_requests`` the new handler receives the request's bytes, and the behaviour
+    ``wrap`` returns must parse them (with ``handler.request_deserializer``) itself.
     """
     if handler is None or handler.unary_unary is None:
         return handler

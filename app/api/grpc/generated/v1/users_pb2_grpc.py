@@ -112,7 +112,8 @@ class UsersServiceServicer:
 
     def GetUser(self, request, context):
         """A user by id, for other services of the family (e.g. a notes service checking that an
-        owner exists). NOT_FOUND for an unknown or malformed id.
+        owner exists). NOT_FOUND for an unknown or malformed id. Any authenticated caller may
+        ask; ids are random UUIDs that no other RPC reveals about other users.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -50,7 +50,8 @@ class UsersServiceStub:
     """Delete the caller's account with their notes and tokens."""
     GetUser: _grpc.UnaryUnaryMultiCallable[_users_pb2.GetUserRequest, _users_pb2.GetUserResponse]
     """A user by id, for other services of the family (e.g. a notes service checking that an
-    owner exists). NOT_FOUND for an unknown or malformed id.
+    owner exists). NOT_FOUND for an unknown or malformed id. Any authenticated caller may
+    ask; ids are random UUIDs that no other RPC reveals about other users.
     """
 
 @_typing.type_check_only
@@ -75,7 +76,8 @@ class UsersServiceAsyncStub(UsersServiceStub):
     """Delete the caller's account with their notes and tokens."""
     GetUser: _aio.UnaryUnaryMultiCallable[_users_pb2.GetUserRequest, _users_pb2.GetUserResponse]  # type: ignore[assignment]
     """A user by id, for other services of the family (e.g. a notes service checking that an
-    owner exists). NOT_FOUND for an unknown or malformed id.
+    owner exists). NOT_FOUND for an unknown or malformed id. Any authenticated caller may
+    ask; ids are random UUIDs that no other RPC reveals about other users.
     """
 
 class UsersServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -133,7 +135,8 @@ class UsersServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_users_pb2.GetUserResponse, _abc.Awaitable[_users_pb2.GetUserResponse]]:
         """A user by id, for other services of the family (e.g. a notes service checking that an
-        owner exists). NOT_FOUND for an unknown or malformed id.
+        owner exists). NOT_FOUND for an unknown or malformed id. Any authenticated caller may
+        ask; ids are random UUIDs that no other RPC reveals about other users.
         """
 
 def add_UsersServiceServicer_to_server(servicer: UsersServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
