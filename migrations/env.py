@@ -28,6 +28,12 @@ def _url() -> str:
     return normalize_url(str(url))
 
 
+def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Leave procrastinate's tables (the job queue, created by its own revision) out of the
+    comparison with the models: they are not in the metadata, and not ours to drift-check."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
+
+
 def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Write shared column types as plain SQLAlchemy so revisions never import app code."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
@@ -41,6 +47,7 @@ def run_migrations_offline() -> None:
         target_metadata=metadata,
         literal_binds=True,
         compare_type=True,
+        include_name=_include_name,
         render_item=_render_item,
         dialect_opts={"paramstyle": "named"},
     )
@@ -66,6 +73,7 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=metadata,
         compare_type=True,
+        include_name=_include_name,
         render_item=_render_item,
         transaction_per_migration=True,
     )

@@ -107,7 +107,10 @@ def test_round_trip_head_to_base_to_head(empty_database: Engine) -> None:
     config = alembic_config(_url(empty_database))
     command.upgrade(config, "head")
     at_head = schema(empty_database)
-    assert set(at_head) == set(models.metadata.tables)
+    # Besides the models' tables, the job queue's (procrastinate's, from its own revision).
+    assert {table for table in at_head if not table.startswith("procrastinate_")} == set(
+        models.metadata.tables
+    )
 
     command.downgrade(config, "base")
     assert schema(empty_database) == {}
