@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 
 from common.config import BaseServiceSettings, load_settings
 
@@ -44,6 +44,27 @@ class Settings(BaseServiceSettings):
     grpc_max_workers: int = Field(default=10, ge=1, le=256)
     #: seconds in-flight RPCs have to finish after SIGTERM before they are cancelled.
     grpc_grace_seconds: float = Field(default=30, ge=0, le=600)
+
+    # Worker (python -m app.worker): background jobs from the PostgreSQL queue.
+    #: jobs run at the same time (each in a thread of its own, with its own session).
+    worker_concurrency: int = Field(default=1, ge=1, le=64)
+
+    # Mail: `outbox` writes messages to the mail_outbox table, `log` to the log, `smtp` sends.
+    mail_backend: Literal["outbox", "log", "smtp"] = "log"
+    mail_from: str = Field(default="no-reply@localhost", min_length=3, max_length=320)
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    #: upgrade the connection with STARTTLS before logging in (port 587); off for local relays.
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = Field(default=10, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _smtp_needs_a_host(self) -> Self:
+        if self.mail_backend == "smtp" and not self.smtp_host:
+            raise ValueError("SMTP_HOST is required when MAIL_BACKEND is smtp")
+        return self
 
 
 def load(**overrides: object) -> Settings:

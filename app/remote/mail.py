@@ -1,0 +1,60 @@
+"""Mail backends that hand messages to something outside the database: the log, or SMTP.
+
+``MAIL_BACKEND=log`` writes each message to the log (local development: the worker's output
+shows what would have been sent); ``MAIL_BACKEND=smtp`` delivers through an SMTP server
+configured by ``SMTP_*`` and ``MAIL_FROM``.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+__all__ = ["LogMailer", "SmtpMailer", "SmtpSettings"]
+
+logger = logging.getLogger(__name__)
+
+
+class LogMailer:
+    """Logs each message instead of sending it."""
+
+    def __init__(self, *, sender: str) -> None:
+        self._sender = sender
+
+    def send(self, *, to: str, subject: str, body: str) -> None:
+        logger.info("mail from %s to %s: %s\n%s", self._sender, to, subject, body)
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    host: str
+    port: int
+    sender: str
+    username: str = ""
+    password: str = ""
+    starttls: bool = True
+    timeout: float = 10.0
+
+
+class SmtpMailer:
+    """One SMTP connection per message: jobs are rare and a worker may idle for hours."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self._settings = settings
+
+    def send(self, *, to: str, subject: str, body: str) -> None:
+        settings = self._settings
+        message = EmailMessage()
+        message["From"] = settings.sender
+        message["To"] = to
+        message["Subject"] = subject
+        message.set_content(body)
+        with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
+            if settings.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.username:
+                smtp.login(settings.username, settings.password)
+            smtp.send_message(message)
