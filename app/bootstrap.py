@@ -14,9 +14,16 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from app import config
+from app.db.jobs import SessionJobQueue
+from app.db.mail.outbox import OutboxMailer
+from app.remote.mail import LogMailer, SmtpMailer, SmtpSettings
 from app.service.auth.service import AuthService
+from app.service.mail import Mailer
 from app.service.notes.service import NotesService
+from app.service.notifications.service import NotificationsService
 from app.service.users.passwords import PasswordHasher
 from app.service.users.service import UserEvents, UsersService
 from common.db import Database, utcnow
@@ -33,6 +40,7 @@ class Services:
     users: UsersService
     auth: AuthService
     notes: NotesService
+    notifications: NotificationsService
 
 
 class Runtime:
@@ -78,9 +86,32 @@ class Runtime:
             clock=self.now,
         )
         notes = NotesService(session, clock=self.now)
+        notifications = NotificationsService(
+            session, users, mailer=self.mailer(session), jobs=SessionJobQueue(session)
+        )
+        events.registered.append(notifications.user_registered)
         events.deleted.append(notes.delete_all_for_owner)
         events.password_changed.append(auth.revoke_all_for_user)
-        return Services(users=users, auth=auth, notes=notes)
+        return Services(users=users, auth=auth, notes=notes, notifications=notifications)
+
+    def mailer(self, session: Session) -> Mailer:
+        """The mail backend ``MAIL_BACKEND`` names (the outbox writes in ``session``)."""
+        settings = self.settings
+        if settings.mail_backend == "outbox":
+            return OutboxMailer(session, sender=settings.mail_from, clock=self.now)
+        if settings.mail_backend == "smtp":
+            return SmtpMailer(
+                SmtpSettings(
+                    host=settings.smtp_host,
+                    port=settings.smtp_port,
+                    sender=settings.mail_from,
+                    username=settings.smtp_username,
+                    password=settings.smtp_password.get_secret_value(),
+                    starttls=settings.smtp_starttls,
+                    timeout=settings.smtp_timeout_seconds,
+                )
+            )
+        return LogMailer(sender=settings.mail_from)
 
     @contextlib.contextmanager
     def services_scope(self) -> Iterator[Services]:

@@ -1,7 +1,7 @@
 """Users: register, read, list, update the profile, change the password, delete.
 
-Public methods commit their own transaction. Other features hear about deletions and
-password changes through :class:`UserEvents` listeners, called inside that transaction.
+Public methods commit their own transaction. Other features hear about sign-ups, deletions
+and password changes through :class:`UserEvents` listeners, called inside that transaction.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ class User:
 class UserEvents:
     """Listeners other features register in the composition root."""
 
+    registered: list[UserListener] = field(default_factory=list)
     deleted: list[UserListener] = field(default_factory=list)
     password_changed: list[UserListener] = field(default_factory=list)
 
@@ -94,6 +95,8 @@ class UsersService:
                 )
             except DuplicateEmail as exc:
                 raise Conflict("a user with this email already exists") from exc
+            for listener in self._events.registered:
+                listener(row.id)
             return User.from_row(row)
 
     def get(self, user_id: str | uuid.UUID) -> User:

@@ -1,0 +1,51 @@
+"""The job queue port over procrastinate's tables, written through the unit of work's session.
+
+:meth:`SessionJobQueue.enqueue` calls procrastinate's own SQL function for deferring jobs in
+the session's transaction, so a job exists exactly when the data that caused it was
+committed. The function and its row type come with procrastinate's schema, which a migration
+creates; nothing here imports procrastinate (or the service layer, whose port this is).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Protocol
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+__all__ = ["QueuedTask", "SessionJobQueue"]
+
+
+class QueuedTask(Protocol):
+    """What enqueueing needs of a task (``app.service.jobs.Task`` has it)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def queue(self) -> str: ...
+
+
+# procrastinate_job_to_defer_v1 is (queue_name, task_name, priority, lock, queueing_lock,
+# args, scheduled_at): no lock, no queueing lock, run as soon as a worker is free.
+_DEFER = text(
+    "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW("
+    "CAST(:queue AS varchar), CAST(:task AS varchar), CAST(:priority AS integer), "
+    "CAST(NULL AS text), CAST(NULL AS text), CAST(:args AS jsonb), "
+    "CAST(NULL AS timestamptz)"
+    ")]::procrastinate_job_to_defer_v1[])) AS id"
+).bindparams(bindparam("priority", 0))
+
+
+class SessionJobQueue:
+    """Enqueue jobs in ``session``'s transaction; the caller commits (or rolls back)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def enqueue(self, task: QueuedTask, /, **arguments: object) -> None:
+        self._session.execute(
+            _DEFER,
+            {"queue": task.queue, "task": task.name, "args": json.dumps(arguments)},
+        )

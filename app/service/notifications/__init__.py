@@ -1,0 +1,1 @@
+"""The notifications feature: messages to users (the welcome mail), sent by the worker."""
