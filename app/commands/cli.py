@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from app import bootstrap
 from app.config import Settings
+from app.db.jobs import drop_job_queue
 from app.db.models import metadata
 from common.config import ConfigurationError
 from common.errors import ServiceError
@@ -99,6 +100,7 @@ def _reset(runtime: bootstrap.Runtime, *, confirmed: bool) -> int:
         return 1
     with runtime.unit_of_work(), runtime.database.engine.begin() as connection:
         metadata.drop_all(connection)
+        drop_job_queue(connection)
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     print(f"dropped every table in {url}")
     return 0

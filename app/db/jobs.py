@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from typing import Protocol
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.orm import Session
 
-__all__ = ["QueuedTask", "SessionJobQueue"]
+__all__ = ["QueuedTask", "SessionJobQueue", "drop_job_queue"]
 
 
 class QueuedTask(Protocol):
@@ -49,3 +49,42 @@ class SessionJobQueue:
             _DEFER,
             {"queue": task.queue, "task": task.name, "args": json.dumps(arguments)},
         )
+
+
+# Everything procrastinate creates is named procrastinate_*: its functions (the trigger
+# functions take the triggers with them), its tables (and their row types), then its types.
+_DROP = text(
+    r"""
+DO $$
+DECLARE
+    object text;
+BEGIN
+    FOR object IN
+        SELECT p.oid::regprocedure::text FROM pg_proc p
+        WHERE p.pronamespace = current_schema()::regnamespace
+          AND p.proname LIKE 'procrastinate\_%'
+    LOOP
+        EXECUTE 'DROP FUNCTION ' || object || ' CASCADE';
+    END LOOP;
+    FOR object IN
+        SELECT quote_ident(tablename) FROM pg_tables
+        WHERE schemaname = current_schema() AND tablename LIKE 'procrastinate\_%'
+    LOOP
+        EXECUTE 'DROP TABLE ' || object || ' CASCADE';
+    END LOOP;
+    FOR object IN
+        SELECT quote_ident(t.typname) FROM pg_type t
+        WHERE t.typnamespace = current_schema()::regnamespace
+          AND t.typname LIKE 'procrastinate\_%' AND t.typtype IN ('c', 'e')
+    LOOP
+        EXECUTE 'DROP TYPE ' || object || ' CASCADE';
+    END LOOP;
+END
+$$
+"""
+)
+
+
+def drop_job_queue(connection: Connection) -> None:
+    """Drop procrastinate's objects, jobs and all (for resetting a local database)."""
+    connection.execute(_DROP)
