@@ -194,6 +194,12 @@ def shell(c: Context) -> None:
     run(c, "python -m app.commands.shell", pty=sys.stdin.isatty())
 
 
+@task
+def worker(c: Context) -> None:
+    """Run the worker (background jobs: the welcome mail, the hourly token purge) until Ctrl-C."""
+    run(c, "python -m app.worker", pty=sys.stdin.isatty())
+
+
 # -- database ------------------------------------------------------------------------------------
 @task
 def migrate(c: Context, revision: str = "head") -> None:
@@ -284,4 +290,6 @@ def bench_tests(c: Context, count: int = 500) -> None:
 
 bench = Collection("bench", bench_tests)
 
-ns = Collection(setup, lock, lint, format_, run_tests, proto, shell, db, bench, up, down, logs)
+ns = Collection(
+    setup, lock, lint, format_, run_tests, proto, shell, worker, db, bench, up, down, logs
+)
