@@ -1,0 +1,171 @@
+"""``invoke serve``'s supervisor for real: it migrates, brings up REST and gRPC (and the
+worker), prints their addresses, answers on both, and on Ctrl-C stops every child and
+exits 0."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from app.commands import serve
+from common.testing import databases
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def fresh_database_url(pg_database_url: str) -> Iterator[str]:
+    """An empty database on the test server (the supervisor migrates it), dropped after."""
+    name = f"serve_{secrets.token_hex(6)}"
+    databases.create_database(pg_database_url, name)
+    try:
+        yield databases.with_database(pg_database_url, name)
+    finally:
+        databases.drop_database(pg_database_url, name)
+
+
+def _environment(database_url: str) -> dict[str, str]:
+    """What a developer's shell would hold, and no more (coverage's own variables aside)."""
+    return {
+        **{name: value for name, value in os.environ.items() if name.startswith("COVERAGE_")},
+        "PATH": os.environ.get("PATH", ""),
+        "APP_ENV": "local",
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "INFO",
+        "WEB_CONCURRENCY": "1",
+        "GRPC_MAX_WORKERS": "2",
+        "PASSWORD_TIME_COST": "1",
+        "PASSWORD_MEMORY_COST_KIB": "8",
+        "PASSWORD_PARALLELISM": "1",
+    }
+
+
+def _read_addresses(process: subprocess.Popen[str], timeout: float) -> list[str]:
+    """The two lines it prints once both servers answer."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line.rstrip("\n"))
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    seen: list[str] = []
+    while len(seen) < 2:
+        try:
+            seen.append(lines.get(timeout=max(deadline - time.monotonic(), 0.01)))
+        except queue.Empty:
+            pytest.fail(f"no addresses within {timeout} s; so far {seen}")
+    return seen
+
+
+def _children(log: str) -> dict[str, str]:
+    """``{name: pid}`` of the children the supervisor says it started."""
+    return dict(re.findall(r"serve  \| (\w+) started \(pid (\d+)\)", log))
+
+
+def _refused(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+@pytest.mark.slow
+def test_serve_runs_both_servers_until_ctrl_c(fresh_database_url: str, tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "app.commands.serve",
+                "--rest-port=0",
+                "--grpc-port=0",
+                "--no-worker",  # the worker's own tests run it; here it would only cost time
+                f"--alembic-config={ROOT / 'alembic.ini'}",
+                f"--data-dir={tmp_path / '.data'}",
+            ],
+            cwd=tmp_path,  # no .env here
+            env=_environment(fresh_database_url),
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+    try:
+        lines = _read_addresses(process, timeout=60)
+        rest_match = re.fullmatch(r"REST  (http://127\.0\.0\.1:(\d+))", lines[0])
+        grpc_match = re.fullmatch(r"gRPC  (127\.0\.0\.1:(\d+))", lines[1])
+        assert rest_match, lines
+        assert grpc_match, lines
+
+        with urllib.request.urlopen(f"{rest_match[1]}/healthz", timeout=10) as response:  # noqa: S310 - the http URL it printed
+            assert response.status == 200
+            assert json.load(response) == {"status": "ok"}
+        with grpc.insecure_channel(grpc_match[1]) as channel:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=""), timeout=10
+            )
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:  # it failed to stop: take its children down with it
+            process.kill()
+            process.wait()
+            for pid in _children(log.read_text()).values():
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(int(pid), signal.SIGKILL)
+        assert process.stdout is not None
+        process.stdout.close()
+
+    output = log.read_text()
+    assert "migrate| INFO  [alembic.runtime.migration] Running upgrade" in output
+    children = _children(output)
+    assert children.keys() == {"migrate", "rest", "grpc"}, output
+    for name, pid in children.items():
+        with pytest.raises(ProcessLookupError):  # nothing left in the child's session
+            os.killpg(int(pid), 0)
+        if name != "migrate":
+            assert f"serve  | {name} stopped (exit status 0)" in output
+    assert _refused("127.0.0.1", int(rest_match[2]))
+    assert _refused("127.0.0.1", int(grpc_match[2]))
+
+
+def test_a_port_in_use_is_named_and_nothing_starts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in _environment("postgresql://postgres@127.0.0.1:1/unused").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    handler = signal.getsignal(signal.SIGINT)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert serve.main([f"--rest-port={port}", "--grpc-port=0"]) == 1
+    err = capsys.readouterr().err
+    assert f"error: cannot listen on 127.0.0.1 port {port}" in err
+    assert "--rest-port" in err
+    assert "started" not in err
+    assert signal.getsignal(signal.SIGINT) is handler  # the caller's handlers are back
