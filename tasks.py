@@ -87,12 +87,42 @@ def venv_env() -> dict[str, str]:
 
 
 def run(
-    c: Context, command: str, *, env: dict[str, str] | None = None, pty: bool = False
+    c: Context,
+    command: str,
+    *,
+    env: dict[str, str] | None = None,
+    pty: bool = False,
+    database: bool = False,
 ) -> Result | None:
-    """Run ``command`` from the project root with the venv's tools."""
+    """Run ``command`` from the project root with the venv's tools.
+
+    ``database=True``: with ``DATABASE_URL`` set to the development database (see
+    :func:`database_env`).
+    """
     ensure_venv(c)
+    if database:
+        env = {**database_env(c), **(env or {})}
     with c.cd(str(ROOT)):
         return c.run(command, env={**venv_env(), **(env or {})}, pty=pty)
+
+
+def database_env(c: Context) -> dict[str, str]:
+    """``DATABASE_URL`` for commands that use the database.
+
+    The one configured (environment or ``.env``) when set; otherwise the project's own
+    PostgreSQL under ``.data/``, started first when it is not running (README: the local
+    database). ``python -m app.commands.localdb url`` decides, in the venv.
+    """
+    if os.environ.get("DATABASE_URL", "").strip():
+        return {}
+    ensure_venv(c)
+    with c.cd(str(ROOT)):
+        found = c.run(
+            "python -m app.commands.localdb url", env=venv_env(), hide="stdout", warn=True
+        )
+    if found is None or found.failed:
+        sys.exit(1)  # the command said why on stderr
+    return {"DATABASE_URL": found.stdout.strip()}
 
 
 # -- setup and locking -----------------------------------------------------------------------
@@ -191,54 +221,87 @@ def proto(c: Context, check: bool = False) -> None:
 @task
 def shell(c: Context) -> None:
     """ptpython with the app initialised: settings, session, models and services imported."""
-    run(c, "python -m app.commands.shell", pty=sys.stdin.isatty())
+    run(c, "python -m app.commands.shell", pty=sys.stdin.isatty(), database=True)
 
 
 @task
 def worker(c: Context) -> None:
     """Run the worker (background jobs: the welcome mail, the hourly token purge) until Ctrl-C."""
-    run(c, "python -m app.worker", pty=sys.stdin.isatty())
+    run(c, "python -m app.worker", pty=sys.stdin.isatty(), database=True)
 
 
 # -- database ------------------------------------------------------------------------------------
 @task
 def migrate(c: Context, revision: str = "head") -> None:
     """Upgrade the database (DATABASE_URL) to a revision, the latest by default."""
-    run(c, f"alembic upgrade {revision}")
+    run(c, f"alembic upgrade {revision}", database=True)
 
 
 @task
 def makemigration(c: Context, m: str) -> None:
     """Autogenerate a revision from the models: invoke db.makemigration -m "add tags"."""
-    run(c, f"alembic revision --autogenerate -m {_quote(m)}")
+    run(c, f"alembic revision --autogenerate -m {_quote(m)}", database=True)
 
 
 @task
 def downgrade(c: Context, revision: str = "-1") -> None:
     """Step the database back one revision (or to the given one)."""
-    run(c, f"alembic downgrade {revision}")
+    run(c, f"alembic downgrade {revision}", database=True)
 
 
 @task
 def history(c: Context) -> None:
     """List the migrations, marking the current one."""
-    run(c, "alembic history --indicate-current")
+    run(c, "alembic history --indicate-current", database=True)
 
 
 @task
 def check(c: Context) -> None:
     """Fail when the models and the migrations differ (run on a migrated database)."""
-    run(c, "alembic check")
+    run(c, "alembic check", database=True)
 
 
 @task
 def reset(c: Context) -> None:
     """Drop everything and migrate from scratch; refused in staging and production."""
-    run(c, "python -m app.commands reset-db --yes")
-    run(c, "alembic upgrade head")
+    env = database_env(c)
+    run(c, "python -m app.commands reset-db --yes", env=env)
+    run(c, "alembic upgrade head", env=env)
 
 
-db = Collection("db", migrate, makemigration, downgrade, history, check, reset)
+@task(name="stop")
+def db_stop(c: Context) -> None:
+    """Stop the local development database (the data under .data/ stays)."""
+    run(c, "python -m app.commands.localdb stop")
+
+
+@task(name="status")
+def db_status(c: Context) -> None:
+    """Which database the tasks use, and whether the local one runs (and its URL)."""
+    run(c, "python -m app.commands.localdb status")
+
+
+db = Collection("db", migrate, makemigration, downgrade, history, check, reset, db_stop, db_status)
+
+
+# -- running the service ---------------------------------------------------------------------------
+@task(
+    help={
+        "rest_port": "REST port (default REST_PORT, else 8000; 0 picks a free one)",
+        "grpc_port": "gRPC port (default GRPC_PORT, else 50051; 0 picks a free one)",
+    }
+)
+def serve(c: Context, rest_port: str = "", grpc_port: str = "") -> None:
+    """Migrate, then run the REST and gRPC servers (and the worker) until Ctrl-C.
+
+    With no DATABASE_URL it uses the project's own PostgreSQL under .data/ (README).
+    """
+    args = "".join(
+        f" --{name}-port {int(value)}"
+        for name, value in (("rest", rest_port), ("grpc", grpc_port))
+        if value != ""
+    )
+    run(c, "python -m app.commands.serve" + args, pty=sys.stdin.isatty())
 
 
 # -- the compose stack (compose.yaml) ---------------------------------------------------------
@@ -291,5 +354,5 @@ def bench_tests(c: Context, count: int = 500) -> None:
 bench = Collection("bench", bench_tests)
 
 ns = Collection(
-    setup, lock, lint, format_, run_tests, proto, shell, worker, db, bench, up, down, logs
+    setup, lock, lint, format_, run_tests, proto, shell, serve, worker, db, bench, up, down, logs
 )
