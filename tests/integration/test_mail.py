@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 
+from app.bootstrap import Runtime
 from app.config import load
 from app.remote.mail import LogMailer, SmtpMailer, SmtpSettings
 from common.config import ConfigurationError
+from tests.conftest import make_test_settings
 
 
 @dataclass
@@ -154,3 +156,26 @@ def test_the_smtp_backend_needs_a_host(monkeypatch: pytest.MonkeyPatch) -> None:
         app_env="test", database_url="postgresql://db/app", mail_backend="smtp", smtp_host="mx"
     )
     assert (settings.smtp_host, settings.smtp_port, settings.smtp_starttls) == ("mx", 587, True)
+
+
+def test_mail_backend_smtp_sends_with_the_smtp_settings(smtp_server: _SmtpServer) -> None:
+    settings = make_test_settings(
+        "postgresql://unused/unused",
+        mail_backend="smtp",
+        mail_from="Backend <no-reply@example.com>",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_server.server_address[1],
+        smtp_username="mailer",
+        smtp_password="s3cret",
+        smtp_starttls=False,
+    )
+    runtime = Runtime(settings)  # builds an engine, opens nothing
+    try:
+        mailer = runtime.mailer(runtime.database.session)
+        mailer.send(to="ada@example.com", subject="Welcome aboard", body="Hello Ada,\n")
+    finally:
+        runtime.database.dispose()
+    assert smtp_server.received.logins == ["\0mailer\0s3cret"]
+    assert smtp_server.received.envelopes == [
+        ("FROM:<no-reply@example.com>", ["TO:<ada@example.com>"])
+    ]
