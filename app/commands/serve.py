@@ -12,9 +12,15 @@ servers answer (REST ``/healthz``, the gRPC health service), and prints::
 
 The children's output goes to stderr, each line prefixed with the child's name. Ctrl-C
 (SIGINT), SIGTERM or SIGHUP stops them all: SIGTERM to each, SIGKILL to whatever still runs
-``--stop-timeout`` seconds later (a second Ctrl-C does not wait), then exit status 0. When a
-child exits by itself the others are stopped too and the status is 1. A local database
-keeps running for the next start; ``invoke db.stop`` stops it.
+``--stop-timeout`` seconds later (a second Ctrl-C does not wait), then exit status 0. A
+local database keeps running for the next start; ``invoke db.stop`` stops it.
+
+With ``--reload`` (the default when ``APP_ENV`` is local) a change to a ``.py`` file of
+``app`` or ``common`` restarts every child, and a child that exits is started again after
+the next change. Restarting the processes, rather than gunicorn's own ``--reload``, is what
+picks up changes to the service layer: gunicorn's master imports the app (``app.bootstrap``
+and the services below it) before it forks its workers, so a reloaded worker would run the
+old code. Without ``--reload`` a child that exits stops the others, with exit status 1.
 
 The children run in sessions of their own, so a Ctrl-C at the terminal reaches only this
 supervisor, which then stops them in order.
@@ -38,7 +44,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from app import config
 from common import localdb
@@ -48,8 +54,8 @@ __all__ = ["ServeError", "Supervisor", "main"]
 
 #: Seconds between two looks at the children and their health endpoints.
 POLL_SECONDS = 0.1
-#: How the REST entry point is told to reload on code changes (in APP_ENV=local).
-RELOAD_VARIABLE = "REST_RELOAD"
+#: Seconds between two looks at the source files (with --reload).
+WATCH_SECONDS = 0.5
 _STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
@@ -61,6 +67,15 @@ class ServeError(RuntimeError):
 
 class Interrupted(BaseException):
     """A stop signal arrived (raised in the main thread by the signal handler)."""
+
+
+@dataclass(frozen=True)
+class Program:
+    """A child to run: its name, its command line, and how to tell that it answers."""
+
+    name: str
+    argv: tuple[str, ...]
+    answers: Callable[[], bool] | None = None
 
 
 @dataclass
@@ -127,20 +142,29 @@ class Supervisor:
         """A child that has exited, if any."""
         return next((child for child in self.children if not child.running()), None)
 
+    def start_all(self, programs: Sequence[Program], timeout: float) -> None:
+        """Spawn every program, then wait until each answers (see :func:`wait_until_answering`)."""
+        for program in programs:
+            self.spawn(program.name, program.argv)
+        checks = {program.name: program.answers for program in programs if program.answers}
+        wait_until_answering(self, checks, timeout)
+
     def watch(self) -> Child:
         """Wait until a child exits; return it."""
         while (child := self.exited()) is None:
             time.sleep(POLL_SECONDS)
         return child
 
+    def hurry(self) -> None:
+        """From now on, :meth:`stop` kills at once (a second Ctrl-C)."""
+        self._hurry.set()
+
     def stop(self, timeout: float) -> None:
         """SIGTERM to every child, SIGKILL to those still running after ``timeout`` seconds.
 
-        Another stop signal meanwhile kills at once. Whatever a child left in its session
-        (gunicorn's workers, should its master die first) is killed too.
+        Whatever a child left in its session (gunicorn's workers, should its master die
+        first) is killed too.
         """
-        for signum in _STOP_SIGNALS:
-            signal.signal(signum, lambda signum, frame: self._hurry.set())
         running = [child for child in self.children if child.running()]
         for child in running:
             self.say(f"stopping {child.name}")
@@ -251,6 +275,84 @@ def wait_until_answering(
             time.sleep(POLL_SECONDS)
 
 
+class SourceWatcher:
+    """Notices changes to the ``.py`` files under some directories (by modification time)."""
+
+    def __init__(self, roots: Sequence[Path]) -> None:
+        self.roots = tuple(roots)
+        self._seen = self._snapshot()
+
+    def _snapshot(self) -> dict[Path, int]:
+        found: dict[Path, int] = {}
+        for root in self.roots:
+            for path in root.rglob("*.py"):
+                with contextlib.suppress(OSError):  # removed while we looked
+                    found[path] = path.stat().st_mtime_ns
+        return found
+
+    def changed(self) -> list[Path]:
+        """Files added, changed or removed since the last call (or since creation)."""
+        now = self._snapshot()
+        changes = sorted(
+            path for path in now.keys() | self._seen.keys() if now.get(path) != self._seen.get(path)
+        )
+        self._seen = now
+        return changes
+
+
+def supervise_with_reload(
+    supervisor: Supervisor,
+    programs: Sequence[Program],
+    watcher: SourceWatcher,
+    *,
+    ready_timeout: float,
+    stop_timeout: float,
+) -> NoReturn:
+    """Restart every program after each change to the watched files; end only by a signal."""
+    reported: set[int] = set()
+    while True:
+        time.sleep(WATCH_SECONDS)
+        for child in supervisor.children:
+            if not child.running() and child.process.pid not in reported:
+                reported.add(child.process.pid)
+                supervisor.say(
+                    f"{child.name} exited with status {child.process.returncode}; "
+                    "it starts again after the next change"
+                )
+        changes = watcher.changed()
+        if not changes:
+            continue
+        time.sleep(WATCH_SECONDS)  # an editor saving several files: one restart for all
+        changes += watcher.changed()
+        supervisor.say(f"{_describe(changes)} changed: restarting")
+        supervisor.stop(stop_timeout)
+        try:
+            supervisor.start_all(programs, ready_timeout)
+        except ServeError as exc:
+            supervisor.say(f"{exc}; waiting for the next change")
+        else:
+            supervisor.say("restarted: " + ", ".join(program.name for program in programs))
+
+
+def _describe(paths: Sequence[Path]) -> str:
+    shown = [_relative(path) for path in dict.fromkeys(paths)]
+    return ", ".join(shown[:3]) + (f" and {len(shown) - 3} more" if len(shown) > 3 else "")
+
+
+def _relative(path: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.relative_to(Path.cwd()))
+    return str(path)
+
+
+def _source_roots() -> list[Path]:
+    """The directories of the ``app`` and ``common`` packages."""
+    import app
+    import common
+
+    return [Path(package.__file__).parent for package in (app, common) if package.__file__]
+
+
 # -- the command ---------------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -268,6 +370,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--alembic-config", type=Path, default=Path("alembic.ini"))
     parser.add_argument("--no-worker", action="store_true", help="do not start the worker")
+    parser.add_argument(
+        "--reload",
+        action=argparse.BooleanOptionalAction,
+        help="restart the children when code changes (default: when APP_ENV is local)",
+    )
+    parser.add_argument(
+        "--watch",
+        type=Path,
+        action="append",
+        help="a directory whose .py files --reload watches (default: app's and common's)",
+    )
     parser.add_argument("--ready-timeout", type=float, default=60, help="seconds (default 60)")
     parser.add_argument("--stop-timeout", type=float, default=15, help="seconds (default 15)")
     return parser
@@ -287,13 +400,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         supervisor.say(f"error: {exc}")
         return 1
     finally:
+        for signum in _STOP_SIGNALS:
+            signal.signal(signum, lambda signum, frame: supervisor.hurry())
         supervisor.stop(args.stop_timeout)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
 
 def _serve(args: argparse.Namespace, supervisor: Supervisor) -> Child:
-    """Bring everything up, print the addresses, and return the first child that exits."""
+    """Bring everything up and print the addresses; then supervise.
+
+    Returns the first child that exits (without reload); with reload only a signal ends it.
+    """
     try:
         database = localdb.ensure(args.data_dir)
         settings = config.load(database_url=database.url)
@@ -310,8 +428,9 @@ def _serve(args: argparse.Namespace, supervisor: Supervisor) -> Child:
         GRPC_PORT=str(grpc_port),
         PYTHONUNBUFFERED="1",
     )
-    if settings.app_env is Environment.LOCAL:
-        _reload_rest(supervisor)
+    reload = args.reload if args.reload is not None else settings.app_env is Environment.LOCAL
+    # Watch from before the migrations, so an edit made while starting counts too.
+    watcher = SourceWatcher(args.watch or _source_roots()) if reload else None
 
     if not args.alembic_config.is_file():
         raise ServeError(
@@ -323,34 +442,36 @@ def _serve(args: argparse.Namespace, supervisor: Supervisor) -> Child:
 
     rest_url = f"http://{_loopback(settings.rest_host)}:{rest_port}"
     grpc_address = f"{_loopback(settings.grpc_host)}:{grpc_port}"
-    supervisor.spawn("rest", [sys.executable, "-m", "app.api.rest"])
-    supervisor.spawn("grpc", [sys.executable, "-m", "app.api.grpc"])
-    worker = None
+    programs = [
+        Program("rest", _python("app.api.rest"), lambda: rest_answers(rest_url)),
+        Program("grpc", _python("app.api.grpc"), lambda: grpc_answers(grpc_address)),
+    ]
     if not args.no_worker and _has_module("app.worker"):
-        worker = supervisor.spawn("worker", [sys.executable, "-m", "app.worker"])
-    wait_until_answering(
-        supervisor,
-        {"rest": lambda: rest_answers(rest_url), "grpc": lambda: grpc_answers(grpc_address)},
-        args.ready_timeout,
-    )
+        programs.append(Program("worker", _python("app.worker")))
+    supervisor.start_all(programs, args.ready_timeout)
     lines = [f"REST  {rest_url}", f"gRPC  {grpc_address}"]
-    if worker is not None:
+    if len(programs) == 3:
         lines.append("worker running")
     sys.stdout.write("".join(f"{line}\n" for line in lines))
     sys.stdout.flush()
-    return supervisor.watch()
+    if watcher is None:
+        return supervisor.watch()
+    supervisor.say(f"restarting on changes to the .py files under {_describe(watcher.roots)}")
+    supervise_with_reload(
+        supervisor,
+        programs,
+        watcher,
+        ready_timeout=args.ready_timeout,
+        stop_timeout=args.stop_timeout,
+    )
+
+
+def _python(module: str) -> tuple[str, ...]:
+    return (sys.executable, "-m", module)
 
 
 def _first(option: int | None, setting: int) -> int:
     return setting if option is None else option
-
-
-def _reload_rest(supervisor: Supervisor) -> None:
-    """Ask the REST server to reload on code changes, when it offers that."""
-    if RELOAD_VARIABLE.lower() in config.Settings.model_fields:
-        supervisor.env.setdefault(RELOAD_VARIABLE, "true")
-    else:
-        supervisor.say(f"the REST server has no {RELOAD_VARIABLE} setting: no reload on changes")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""``invoke serve``'s supervisor for real: it migrates, brings up REST and gRPC (and the
-worker), prints their addresses, answers on both, and on Ctrl-C stops every child and
-exits 0."""
+"""``invoke serve``'s supervisor for real: it migrates, brings up REST and gRPC, prints their
+addresses, answers on both, restarts them when code changes, and on Ctrl-C stops every child
+and exits 0."""
 
 from __future__ import annotations
 
@@ -77,9 +77,29 @@ def _read_addresses(process: subprocess.Popen[str], timeout: float) -> list[str]
     return seen
 
 
-def _children(log: str) -> dict[str, str]:
-    """``{name: pid}`` of the children the supervisor says it started."""
-    return dict(re.findall(r"serve  \| (\w+) started \(pid (\d+)\)", log))
+def _children(log: str) -> list[tuple[str, int]]:
+    """``(name, pid)`` of each child the supervisor says it started, in order."""
+    return [
+        (name, int(pid)) for name, pid in re.findall(r"serve  \| (\w+) started \(pid (\d+)\)", log)
+    ]
+
+
+def _wait_for(log: Path, text: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text():
+        assert time.monotonic() < deadline, f"no {text!r} within {timeout} s:\n{log.read_text()}"
+        time.sleep(0.05)
+
+
+def _both_answer(rest_url: str, grpc_address: str) -> None:
+    with urllib.request.urlopen(f"{rest_url}/healthz", timeout=10) as response:  # noqa: S310 - the http URL it printed
+        assert response.status == 200
+        assert json.load(response) == {"status": "ok"}
+    with grpc.insecure_channel(grpc_address) as channel:
+        reply = health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service=""), timeout=10
+        )
+    assert reply.status == health_pb2.HealthCheckResponse.SERVING
 
 
 def _refused(host: str, port: int) -> bool:
@@ -91,8 +111,13 @@ def _refused(host: str, port: int) -> bool:
 
 
 @pytest.mark.slow
-def test_serve_runs_both_servers_until_ctrl_c(fresh_database_url: str, tmp_path: Path) -> None:
+def test_serve_runs_both_servers_restarts_them_on_a_change_and_stops_on_ctrl_c(
+    fresh_database_url: str, tmp_path: Path
+) -> None:
     log = tmp_path / "serve.log"
+    source = tmp_path / "src" / "module.py"
+    source.parent.mkdir()
+    source.write_text("VALUE = 1\n")
     with log.open("w") as stderr:
         process = subprocess.Popen(
             [
@@ -102,6 +127,8 @@ def test_serve_runs_both_servers_until_ctrl_c(fresh_database_url: str, tmp_path:
                 "--rest-port=0",
                 "--grpc-port=0",
                 "--no-worker",  # the worker's own tests run it; here it would only cost time
+                "--reload",
+                f"--watch={source.parent}",
                 f"--alembic-config={ROOT / 'alembic.ini'}",
                 f"--data-dir={tmp_path / '.data'}",
             ],
@@ -118,14 +145,12 @@ def test_serve_runs_both_servers_until_ctrl_c(fresh_database_url: str, tmp_path:
         assert rest_match, lines
         assert grpc_match, lines
 
-        with urllib.request.urlopen(f"{rest_match[1]}/healthz", timeout=10) as response:  # noqa: S310 - the http URL it printed
-            assert response.status == 200
-            assert json.load(response) == {"status": "ok"}
-        with grpc.insecure_channel(grpc_match[1]) as channel:
-            reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=""), timeout=10
-            )
-        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+        _both_answer(rest_match[1], grpc_match[1])
+
+        _wait_for(log, "serve  | restarting on changes", timeout=10)
+        source.write_text("VALUE = 2\n")
+        _wait_for(log, "serve  | restarted: rest, grpc", timeout=60)
+        _both_answer(rest_match[1], grpc_match[1])  # the same addresses, new processes
 
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
@@ -133,21 +158,22 @@ def test_serve_runs_both_servers_until_ctrl_c(fresh_database_url: str, tmp_path:
         if process.poll() is None:  # it failed to stop: take its children down with it
             process.kill()
             process.wait()
-            for pid in _children(log.read_text()).values():
+            for _, pid in _children(log.read_text()):
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(int(pid), signal.SIGKILL)
+                    os.killpg(pid, signal.SIGKILL)
         assert process.stdout is not None
         process.stdout.close()
 
     output = log.read_text()
     assert "migrate| INFO  [alembic.runtime.migration] Running upgrade" in output
     children = _children(output)
-    assert children.keys() == {"migrate", "rest", "grpc"}, output
-    for name, pid in children.items():
-        with pytest.raises(ProcessLookupError):  # nothing left in the child's session
-            os.killpg(int(pid), 0)
-        if name != "migrate":
-            assert f"serve  | {name} stopped (exit status 0)" in output
+    assert [name for name, _ in children] == ["migrate", "rest", "grpc", "rest", "grpc"], output
+    assert "src/module.py changed: restarting" in output
+    for _, pid in children:
+        with pytest.raises(ProcessLookupError):  # nothing left in any child's session
+            os.killpg(pid, 0)
+    assert output.count("serve  | rest stopped (exit status 0)") == 2
+    assert output.count("serve  | grpc stopped (exit status 0)") == 2
     assert _refused("127.0.0.1", int(rest_match[2]))
     assert _refused("127.0.0.1", int(grpc_match[2]))
 
