@@ -5,6 +5,7 @@ and exits 0."""
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import queue
@@ -17,7 +18,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
@@ -195,3 +196,90 @@ def test_a_port_in_use_is_named_and_nothing_starts(
     assert "--rest-port" in err
     assert "started" not in err
     assert signal.getsignal(signal.SIGINT) is handler  # the caller's handlers are back
+
+
+@pytest.mark.parametrize(
+    ("changes", "args", "message"),
+    [
+        ({"REST_PORT": "70000"}, [], "REST_PORT: Input should be less than or equal to 65535"),
+        ({}, ["--rest-port=0", "--grpc-port=0"], "no alembic.ini: run from the project root"),
+    ],
+)
+def test_it_stops_before_starting_anything_naming_the_problem(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    changes: dict[str, str],
+    args: list[str],
+    message: str,
+) -> None:
+    for name, value in {
+        **_environment("postgresql://postgres@127.0.0.1:1/unused"),
+        **changes,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)  # no .env and no alembic.ini here
+    assert serve.main(args) == 1
+    err = capsys.readouterr().err
+    assert message in err
+    assert "started" not in err
+
+
+STUBBORN = """
+import signal, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def _python(code: str) -> tuple[str, ...]:
+    return (sys.executable, "-c", code)
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_a_child_that_ignores_sigterm_is_killed_after_the_stop_timeout() -> None:
+    log = io.StringIO()
+    supervisor = serve.Supervisor(os.environ, log)
+    child = supervisor.spawn("stubborn", _python(STUBBORN))
+    _wait_until(lambda: "stubborn| ready" in log.getvalue())
+
+    started = time.monotonic()
+    supervisor.stop(timeout=0.2)
+
+    assert time.monotonic() - started < 10
+    assert child.process.returncode == -signal.SIGKILL
+    assert "serve  | stubborn did not stop in time: killing it" in log.getvalue()
+    assert supervisor.children == []
+
+
+def test_starting_fails_when_a_child_exits_or_does_not_answer_in_time() -> None:
+    supervisor = serve.Supervisor(os.environ, io.StringIO())
+    quitter = serve.Program("quitter", _python("raise SystemExit(3)"), lambda: False)
+    silent = serve.Program("silent", _python("import time; time.sleep(60)"), lambda: False)
+    try:
+        with pytest.raises(serve.ServeError, match=r"^quitter exited with status 3$"):
+            supervisor.start_all([quitter], timeout=30)
+        supervisor.stop(timeout=5)
+        with pytest.raises(serve.ServeError, match=r"^silent did not answer within 0\.2 s$"):
+            supervisor.start_all([silent], timeout=0.2)
+    finally:
+        supervisor.stop(timeout=5)
+
+
+def test_without_reload_watching_ends_with_the_first_child_to_exit() -> None:
+    supervisor = serve.Supervisor(os.environ, io.StringIO())
+    try:
+        supervisor.spawn("sleeper", _python("import time; time.sleep(60)"))
+        quitter = supervisor.spawn("quitter", _python("raise SystemExit(4)"))
+        assert supervisor.watch() is quitter
+        assert quitter.process.returncode == 4
+    finally:
+        supervisor.stop(timeout=5)
+    assert supervisor.children == []

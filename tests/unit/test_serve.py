@@ -1,0 +1,55 @@
+"""The development supervisor's pieces that need no child processes: where clients reach a
+server, which programs exist, and noticing changed source files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from app.commands import serve
+
+
+@pytest.mark.parametrize(
+    ("bound", "reached"),
+    [
+        ("0.0.0.0", "127.0.0.1"),  # noqa: S104 - a bind address under test, nothing binds
+        ("", "127.0.0.1"),
+        ("::", "[::1]"),
+        ("[::]", "[::1]"),
+        ("::1", "[::1]"),
+        ("127.0.0.1", "127.0.0.1"),
+        ("localhost", "localhost"),
+    ],
+)
+def test_a_wildcard_bind_is_reached_on_loopback(bound: str, reached: str) -> None:
+    assert serve._loopback(bound) == reached
+
+
+def test_only_modules_python_dash_m_can_run_count() -> None:
+    assert serve._has_module("app.api.rest")  # a package with __main__
+    assert serve._has_module("app.commands.serve")  # a module
+    assert not serve._has_module("app.api")  # a package without __main__
+    assert not serve._has_module("app.no_such_module")
+    assert not serve._has_module("no_such_package.module")
+
+
+def test_the_watcher_sees_files_added_changed_and_removed(tmp_path: Path) -> None:
+    kept, changed, removed = (tmp_path / name for name in ("kept.py", "changed.py", "removed.py"))
+    for path in (kept, changed, removed):
+        path.write_text("VALUE = 1\n")
+    (tmp_path / "notes.txt").write_text("not code")
+    watcher = serve.SourceWatcher([tmp_path])
+    assert watcher.changed() == []
+
+    stat = changed.stat()
+    os.utime(changed, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    removed.unlink()
+    (tmp_path / "package").mkdir()
+    added = tmp_path / "package" / "added.py"
+    added.write_text("")
+    (tmp_path / "notes.txt").write_text("still not code")
+
+    assert watcher.changed() == sorted([changed, removed, added])
+    assert watcher.changed() == []  # each change is reported once
