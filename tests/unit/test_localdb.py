@@ -197,14 +197,13 @@ def test_a_pid_file_left_by_a_dead_server_means_stopped(
     assert not cluster.stop()  # nothing to stop, and nothing run (PATH is empty) to find that out
 
 
-@pytest.mark.parametrize(
-    ("first_line", "status"), [(str(os.getpid()), "starting"), ("not-a-pid", "ready")]
-)
+@pytest.mark.parametrize(("pid", "status"), [("alive", "starting"), ("not-a-pid", "ready")])
 def test_a_server_not_ready_or_an_unreadable_pid_file_means_not_running(
-    tmp_path: Path, first_line: str, status: str
+    tmp_path: Path, pid: str, status: str
 ) -> None:
     cluster = PathCluster(tmp_path)
     cluster.pgdata.mkdir()
+    first_line = str(os.getpid()) if pid == "alive" else pid
     (cluster.pgdata / "postmaster.pid").write_text(
         f"{first_line}\n{cluster.pgdata}\n1\n5432\n\n127.0.0.1\n1 2\n{status}\n"
     )
