@@ -196,21 +196,30 @@ def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
 
 
 # -- what the servers need -----------------------------------------------------------------------
-def _port(host: str, requested: int, option: str) -> int:
-    """``requested``, checked free on ``host``; a free one when it is 0."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        # As the servers bind: a port in TIME_WAIT after the last run is free to them.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host.strip("[]"), requested))
-        except OSError as exc:
-            raise ServeError(
-                f"cannot listen on {host} port {requested} ({exc.strerror}): is another server "
-                f"running there? Choose another port with {option}"
-            ) from exc
-        port: int = sock.getsockname()[1]
-        return port
+def _ports(wanted: Sequence[tuple[str, int, str]]) -> list[int]:
+    """For each ``(host, port, option)``: the port, checked free; a free one for port 0.
+
+    The checks hold their sockets until all are done, so two ports picked for 0 differ.
+    """
+    ports: list[int] = []
+    with contextlib.ExitStack() as held:
+        for host, requested, option in wanted:
+            if requested and requested in ports:
+                raise ServeError(f"port {requested} is asked for twice: change {option}")
+            sock = held.enter_context(
+                socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+            )
+            # As the servers bind: a port in TIME_WAIT after the last run is free to them.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host.strip("[]"), requested))
+            except OSError as exc:
+                raise ServeError(
+                    f"cannot listen on {host} port {requested} ({exc.strerror}): is another "
+                    f"server running there? Choose another port with {option}"
+                ) from exc
+            ports.append(sock.getsockname()[1])
+    return ports
 
 
 def _loopback(host: str) -> str:
@@ -420,8 +429,12 @@ def _serve(args: argparse.Namespace, supervisor: Supervisor) -> Child:
     supervisor.say(f"database: {database.description}")
     if database.source is not localdb.Source.CONFIGURED:
         supervisor.say("the local database keeps running after this; `invoke db.stop` stops it")
-    rest_port = _port(settings.rest_host, _first(args.rest_port, settings.rest_port), "--rest-port")
-    grpc_port = _port(settings.grpc_host, _first(args.grpc_port, settings.grpc_port), "--grpc-port")
+    rest_port, grpc_port = _ports(
+        [
+            (settings.rest_host, _first(args.rest_port, settings.rest_port), "--rest-port"),
+            (settings.grpc_host, _first(args.grpc_port, settings.grpc_port), "--grpc-port"),
+        ]
+    )
     supervisor.env.update(
         DATABASE_URL=database.url,
         REST_PORT=str(rest_port),

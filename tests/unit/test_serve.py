@@ -4,6 +4,7 @@ server, which programs exist, and noticing changed source files."""
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,16 @@ def test_the_watcher_sees_files_added_changed_and_removed(tmp_path: Path) -> Non
 
     assert watcher.changed() == sorted([changed, removed, added])
     assert watcher.changed() == []  # each change is reported once
+
+
+def test_ports_asked_for_as_0_are_free_and_different() -> None:
+    first, second = serve._ports([("127.0.0.1", 0, "--rest-port"), ("127.0.0.1", 0, "--grpc-port")])
+    assert first != second
+    for port in (first, second):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", port))  # still free: nothing kept them
+
+
+def test_the_same_port_twice_is_refused() -> None:
+    with pytest.raises(serve.ServeError, match="port 8123 is asked for twice: change --grpc-port"):
+        serve._ports([("127.0.0.1", 8123, "--rest-port"), ("127.0.0.1", 8123, "--grpc-port")])
