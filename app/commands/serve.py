@@ -50,7 +50,18 @@ from app import config
 from common import localdb
 from common.config import ConfigurationError, Environment
 
-__all__ = ["ServeError", "Supervisor", "main"]
+__all__ = [
+    "Child",
+    "Program",
+    "ServeError",
+    "SourceWatcher",
+    "Supervisor",
+    "grpc_answers",
+    "main",
+    "rest_answers",
+    "supervise_with_reload",
+    "wait_until_answering",
+]
 
 #: Seconds between two looks at the children and their health endpoints.
 POLL_SECONDS = 0.1
