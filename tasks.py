@@ -230,6 +230,29 @@ def worker(c: Context) -> None:
     run(c, "python -m app.worker", pty=sys.stdin.isatty(), database=True)
 
 
+@task(
+    help={
+        "email": "the new user's email",
+        "name": "the display name",
+        "password": "prompted for when omitted (keeps it out of the shell history)",
+    }
+)
+def create_user(c: Context, email: str, name: str, password: str = "") -> None:
+    """Register a user in the database the tasks use (migrated first), like a sign-up."""
+    run(c, "alembic upgrade head", database=True)
+    args = f"--email {_quote(email)} --name {_quote(name)}"
+    if password:
+        args += f" --password {_quote(password)}"
+    run(c, f"python -m app.commands create-user {args}", pty=sys.stdin.isatty(), database=True)
+
+
+@task(help={"users": "sample users (default 3)", "notes": "notes per user (default 5)"})
+def seed(c: Context, users: int = 3, notes: int = 5) -> None:
+    """Add sample users with notes to the database the tasks use (migrated first); idempotent."""
+    run(c, "alembic upgrade head", database=True)
+    run(c, f"python -m app.commands seed --users {users} --notes {notes}", database=True)
+
+
 # -- database ------------------------------------------------------------------------------------
 @task
 def migrate(c: Context, revision: str = "head") -> None:
@@ -354,5 +377,20 @@ def bench_tests(c: Context, count: int = 500) -> None:
 bench = Collection("bench", bench_tests)
 
 ns = Collection(
-    setup, lock, lint, format_, run_tests, proto, shell, serve, worker, db, bench, up, down, logs
+    setup,
+    lock,
+    lint,
+    format_,
+    run_tests,
+    proto,
+    shell,
+    serve,
+    worker,
+    create_user,
+    seed,
+    db,
+    bench,
+    up,
+    down,
+    logs,
 )
