@@ -24,6 +24,8 @@ from common.testing import alembic_upgrade
 from tests.factories import Factories
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["pytester"]
+
 _MARKERS = {
     "unit": "unit",
     "integration": "integration",

@@ -6,8 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, create_engine, select, text
@@ -57,63 +55,51 @@ def test_databases_are_created_and_dropped(pg_database_url: str) -> None:
         databases.create_database(admin, 'x"; DROP DATABASE postgres; --')
 
 
-def test_a_run_with_no_database_stops_at_once_naming_the_three_ways(tmp_path: Path) -> None:
-    (tmp_path / "pytest.ini").write_text("[pytest]\npg_harness = true\n")
-    (tmp_path / "test_x.py").write_text("def test_x(pg_database_url):\n    pass\n")
-    env = {
-        "PATH": "",  # no initdb or pg_ctl
-        "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock",
-        "HOME": str(tmp_path),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:randomly", str(tmp_path)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    output = done.stdout + done.stderr
-    assert done.returncode != 0
+def test_a_run_with_no_database_stops_at_once_naming_the_three_ways(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini("[pytest]\npg_harness = true\n")
+    pytester.makepyfile(test_x="def test_x(pg_database_url):\n    pass\n")
+    monkeypatch.delenv("TEST_DATABASE_URL", raising=False)
+    monkeypatch.setenv("PATH", "")  # no initdb or pg_ctl
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{pytester.path}/no-docker.sock")
+    result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:xdist")
+    output = str(result.stdout) + str(result.stderr)
+    assert result.ret != 0
     assert "no PostgreSQL server for the tests" in output
     for way in ("TEST_DATABASE_URL", "Docker", "initdb"):
         assert way in output
-    assert "1 passed" not in output
+    assert "passed" not in output  # it stopped before running anything
 
 
-def test_the_run_names_its_database_source(tmp_path: Path, pg_database_url: str) -> None:
-    admin = pg_database_url
-    (tmp_path / "pytest.ini").write_text("[pytest]\npg_harness = true\n")
-    (tmp_path / "conftest.py").write_text(
-        textwrap.dedent(
-            """
-            from sqlalchemy import create_engine, text
+def test_the_run_names_its_database_source(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, pg_database_url: str
+) -> None:
+    pytester.makeini("[pytest]\npg_harness = true\n")
+    pytester.makeconftest(
+        """
+        from sqlalchemy import create_engine, text
 
-            def pytest_pg_harness_build_schema(url):
-                engine = create_engine(url)
-                with engine.begin() as connection:
-                    connection.execute(text("CREATE TABLE marker (id int)"))
-                engine.dispose()
-            """
-        )
+        def pytest_pg_harness_build_schema(url):
+            engine = create_engine(url)
+            with engine.begin() as connection:
+                connection.execute(text("CREATE TABLE marker (id int)"))
+            engine.dispose()
+        """
     )
-    (tmp_path / "test_x.py").write_text(
-        "from sqlalchemy import text\n\n"
-        "def test_schema(pg_transaction):\n"
-        "    assert pg_transaction.execute(text('SELECT count(*) FROM marker')).scalar() == 0\n"
+    pytester.makepyfile(
+        test_x="""
+        from sqlalchemy import text
+
+        def test_schema(pg_transaction):
+            assert pg_transaction.execute(text("SELECT count(*) FROM marker")).scalar() == 0
+        """
     )
-    env = {**os.environ, "TEST_DATABASE_URL": admin}
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:xdist", str(tmp_path)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.count("postgres: TEST_DATABASE_URL") == 2  # header and summary
-    assert "1 passed" in done.stdout
+    monkeypatch.setenv("TEST_DATABASE_URL", pg_database_url)
+    result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:xdist")
+    assert result.ret == 0, str(result.stdout)
+    assert str(result.stdout).count("postgres: TEST_DATABASE_URL") == 2  # header and summary
+    result.assert_outcomes(passed=1)
 
 
 LOCAL_CLUSTER_PROBE = """
