@@ -66,7 +66,7 @@ __all__ = [
 #: Seconds between two looks at the children and their health endpoints.
 POLL_SECONDS = 0.1
 #: Seconds between two looks at the source files (with --reload).
-WATCH_SECONDS = 0.5
+WATCH_SECONDS = 0.25
 _STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
