@@ -66,6 +66,11 @@ class UsersServiceStub:
                 request_serializer=app_dot_api_dot_grpc_dot_generated_dot_v1_dot_users__pb2.GetUserRequest.SerializeToString,
                 response_deserializer=app_dot_api_dot_grpc_dot_generated_dot_v1_dot_users__pb2.GetUserResponse.FromString,
                 _registered_method=True)
+        self.UserExists = channel.unary_unary(
+                '/backend.v1.UsersService/UserExists',
+                request_serializer=app_dot_api_dot_grpc_dot_generated_dot_v1_dot_users__pb2.UserExistsRequest.SerializeToString,
+                response_deserializer=app_dot_api_dot_grpc_dot_generated_dot_v1_dot_users__pb2.UserExistsResponse.FromString,
+                _registered_method=True)
 
 
 class UsersServiceServicer:
@@ -119,6 +124,15 @@ class UsersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UserExists(self, request, context):
+        """Whether a user exists, for other services of the family that keep data by user id (notes
+        checks it before deleting a deleted user's notes). Needs no token: it tells only whether
+        a random id is taken. A malformed id does not exist.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_UsersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -151,6 +165,11 @@ def add_UsersServiceServicer_to_server(servicer, server):
                     servicer.GetUser,
                     request_deserializer=app_dot_api_dot_grpc_dot_generated_dot_v1_dot_users__pb2.GetUserRequest.FromString,
                     response_serializer=app_dot_api_dot_grpc_dot_generated_dot_v1_dot_users__pb2.GetUserResponse.SerializeToString,
+            ),
+            'UserExists': grpc.unary_unary_rpc_method_handler(
+                    servicer.UserExists,
+                    request_deserializer=app_dot_api_dot_grpc_dot_generated_dot_v1_dot_users__pb2.UserExistsRequest.FromString,
+                    response_serializer=app_dot_api_dot_grpc_dot_generated_dot_v1_dot_users__pb2.UserExistsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -317,6 +336,33 @@ class UsersService:
             '/backend.v1.UsersService/GetUser',
             app_dot_api_dot_grpc_dot_generated_dot_v1_dot_users__pb2.GetUserRequest.SerializeToString,
             app_dot_api_dot_grpc_dot_generated_dot_v1_dot_users__pb2.GetUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UserExists(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backend.v1.UsersService/UserExists',
+            app_dot_api_dot_grpc_dot_generated_dot_v1_dot_users__pb2.UserExistsRequest.SerializeToString,
+            app_dot_api_dot_grpc_dot_generated_dot_v1_dot_users__pb2.UserExistsResponse.FromString,
             options,
             channel_credentials,
             insecure,

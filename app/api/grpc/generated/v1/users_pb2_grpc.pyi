@@ -53,6 +53,11 @@ class UsersServiceStub:
     owner exists). NOT_FOUND for an unknown or malformed id. Any authenticated caller may
     ask; ids are random UUIDs that no other RPC reveals about other users.
     """
+    UserExists: _grpc.UnaryUnaryMultiCallable[_users_pb2.UserExistsRequest, _users_pb2.UserExistsResponse]
+    """Whether a user exists, for other services of the family that keep data by user id (notes
+    checks it before deleting a deleted user's notes). Needs no token: it tells only whether
+    a random id is taken. A malformed id does not exist.
+    """
 
 @_typing.type_check_only
 class UsersServiceAsyncStub(UsersServiceStub):
@@ -78,6 +83,11 @@ class UsersServiceAsyncStub(UsersServiceStub):
     """A user by id, for other services of the family (e.g. a notes service checking that an
     owner exists). NOT_FOUND for an unknown or malformed id. Any authenticated caller may
     ask; ids are random UUIDs that no other RPC reveals about other users.
+    """
+    UserExists: _aio.UnaryUnaryMultiCallable[_users_pb2.UserExistsRequest, _users_pb2.UserExistsResponse]  # type: ignore[assignment]
+    """Whether a user exists, for other services of the family that keep data by user id (notes
+    checks it before deleting a deleted user's notes). Needs no token: it tells only whether
+    a random id is taken. A malformed id does not exist.
     """
 
 class UsersServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -137,6 +147,17 @@ class UsersServiceServicer(metaclass=_abc_1.ABCMeta):
         """A user by id, for other services of the family (e.g. a notes service checking that an
         owner exists). NOT_FOUND for an unknown or malformed id. Any authenticated caller may
         ask; ids are random UUIDs that no other RPC reveals about other users.
+        """
+
+    @_abc_1.abstractmethod
+    def UserExists(
+        self,
+        request: _users_pb2.UserExistsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_users_pb2.UserExistsResponse, _abc.Awaitable[_users_pb2.UserExistsResponse]]:
+        """Whether a user exists, for other services of the family that keep data by user id (notes
+        checks it before deleting a deleted user's notes). Needs no token: it tells only whether
+        a random id is taken. A malformed id does not exist.
         """
 
 def add_UsersServiceServicer_to_server(servicer: UsersServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
