@@ -19,12 +19,11 @@ from pydantic.json_schema import models_json_schema
 
 from app.api.rest import schemas
 from app.api.rest.errors import PROBLEM_MEDIA_TYPE
-from app.api.rest.routes import OPERATIONS, Operation
+from app.api.rest.routes import API_DESCRIPTION, API_TITLE, OPERATIONS, Operation
 
 __all__ = ["REF_TEMPLATE", "blueprint", "build_document", "render", "schema_modes"]
 
 REF_TEMPLATE = "#/components/schemas/{model}"
-TITLE = "backend-app"
 VERSION = "1.0.0"
 _SECURITY_SCHEME = "bearerToken"
 _PATH_PARAMETER = re.compile(r"{([^}]+)}")
@@ -62,9 +61,9 @@ def build_document() -> dict[str, Any]:
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
-            "title": TITLE,
+            "title": API_TITLE,
             "version": VERSION,
-            "description": "Users, tokens and notes. Errors are RFC 9457 problem details.",
+            "description": API_DESCRIPTION,
         },
         "paths": {},
         "components": {
