@@ -4,6 +4,15 @@ Entry points (REST, gRPC, worker, commands, the shell) call :func:`bootstrap` an
 unit of work inside ``runtime.unit_of_work()`` (or the adapter's equivalent hook), then ask
 ``runtime.services()`` for the services bound to that unit of work's session. Importing
 this module does nothing; ``bootstrap`` is idempotent.
+
+The settings choose how features that may run apart reach each other, here and nowhere else:
+
+* notes learns about users through its port: the users and auth services in this process
+  (:class:`~app.service.inprocess.LocalUserDirectory`), or with ``USERS_SERVICE_ADDR`` the
+  users service over gRPC (:class:`~app.remote.users.RemoteUserDirectory`);
+* a user's deletion deletes their notes in the same transaction, or with
+  ``NOTES_SERVICE_ADDR`` enqueues a job that tells the notes service
+  (:class:`~app.service.users.relay.UserEventsRelay`, :mod:`app.remote.user_events`).
 """
 
 from __future__ import annotations
@@ -19,12 +28,18 @@ from sqlalchemy.orm import Session
 from app import config
 from app.db.jobs import SessionJobQueue
 from app.db.mail.outbox import OutboxMailer
+from app.remote.grpc import CallPolicy, Connection
 from app.remote.mail import LogMailer, SmtpMailer, SmtpSettings
+from app.remote.user_events import UserEventsClient
+from app.remote.users import RemoteUserDirectory
 from app.service.auth.service import AuthService
+from app.service.inprocess import LocalUserDirectory
 from app.service.mail import Mailer
 from app.service.notes.service import NotesService
+from app.service.notes.users import UserDirectory
 from app.service.notifications.service import NotificationsService
 from app.service.users.passwords import PasswordHasher
+from app.service.users.relay import UserEventsRelay, UserEventSubscriber
 from app.service.users.service import UserEvents, UsersService
 from common.db import Database, utcnow
 from common.lifecycle import Lifecycle
@@ -41,6 +56,7 @@ class Services:
     auth: AuthService
     notes: NotesService
     notifications: NotificationsService
+    user_events: UserEventsRelay
 
 
 class Runtime:
@@ -61,9 +77,27 @@ class Runtime:
         )
         #: The time source of every service; tests replace it to travel in time.
         self.clock: Callable[[], dt.datetime] = utcnow
+        policy = CallPolicy(
+            timeout=settings.remote_timeout_seconds, attempts=settings.remote_attempts
+        )
+        #: Notes' view of users when users runs elsewhere (None: in this process).
+        self.remote_users: RemoteUserDirectory | None = None
+        #: The services told of deleted users through the job queue.
+        self.user_event_subscribers: list[UserEventSubscriber] = []
+        if settings.users_service_addr:
+            users = self._connect(settings.users_service_addr, "users", policy)
+            self.remote_users = RemoteUserDirectory(users)
+        if settings.notes_service_addr:
+            notes = self._connect(settings.notes_service_addr, "notes", policy)
+            self.user_event_subscribers.append(UserEventsClient(notes))
         self.lifecycle.on_init(self._configure_logging)
         self.lifecycle.on_teardown(self.database.remove_session)
         self.lifecycle.on_shutdown(self.database.dispose)
+
+    def _connect(self, target: str, service: str, policy: CallPolicy) -> Connection:
+        connection = Connection(target, service=service, policy=policy)
+        self.lifecycle.on_shutdown(connection.close)
+        return connection
 
     def _configure_logging(self) -> None:
         configure_logging(self.settings.log_level, json_lines=self.settings.structured_logs)
@@ -85,14 +119,25 @@ class Runtime:
             token_ttl=dt.timedelta(seconds=self.settings.token_ttl_seconds),
             clock=self.now,
         )
-        notes = NotesService(session, clock=self.now)
-        notifications = NotificationsService(
-            session, users, mailer=self.mailer(session), jobs=SessionJobQueue(session)
-        )
+        directory: UserDirectory = self.remote_users or LocalUserDirectory(auth, users)
+        notes = NotesService(session, users=directory, clock=self.now)
+        jobs = SessionJobQueue(session)
+        notifications = NotificationsService(session, users, mailer=self.mailer(session), jobs=jobs)
+        user_events = UserEventsRelay(jobs, self.user_event_subscribers)
         events.registered.append(notifications.user_registered)
-        events.deleted.append(notes.delete_all_for_owner)
         events.password_changed.append(auth.revoke_all_for_user)
-        return Services(users=users, auth=auth, notes=notes, notifications=notifications)
+        if self.user_event_subscribers:
+            events.deleted.append(user_events.user_deleted)
+        elif self.remote_users is None:
+            # Notes and users in one process: the notes go in the deletion's transaction.
+            events.deleted.append(notes.delete_all_for_owner)
+        return Services(
+            users=users,
+            auth=auth,
+            notes=notes,
+            notifications=notifications,
+            user_events=user_events,
+        )
 
     def mailer(self, session: Session) -> Mailer:
         """The mail backend ``MAIL_BACKEND`` names (the outbox writes in ``session``)."""

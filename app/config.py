@@ -10,6 +10,9 @@ from common.config import BaseServiceSettings, load_settings
 
 __all__ = ["Settings", "load"]
 
+#: host:port (or a gRPC target such as dns:///host:port); empty for none.
+_ADDRESS = r"^[A-Za-z0-9._:/\-\[\]]*$"
+
 
 class Settings(BaseServiceSettings):
     """Read from the environment (and ``.env`` when not deployed); see ``.env.example``."""
@@ -44,6 +47,18 @@ class Settings(BaseServiceSettings):
     grpc_max_workers: int = Field(default=10, ge=1, le=256)
     #: seconds in-flight RPCs have to finish after SIGTERM before they are cancelled.
     grpc_grace_seconds: float = Field(default=30, ge=0, le=600)
+
+    # Features that run as services of their own (empty: in this process, the default).
+    #: host:port of the users service's gRPC API. Set where notes runs on its own: notes then
+    #: asks that service who a token's caller is and whether a user exists.
+    users_service_addr: str = Field(default="", pattern=_ADDRESS)
+    #: host:port of the notes service's gRPC API. Set where users runs without notes: deleting
+    #: a user then enqueues a job that tells notes (UserEventsService), retried until it does.
+    notes_service_addr: str = Field(default="", pattern=_ADDRESS)
+    #: seconds one call to another service may take (its deadline).
+    remote_timeout_seconds: float = Field(default=2, gt=0, le=60)
+    #: tries of a read-only call that the other service answers UNAVAILABLE, the first included.
+    remote_attempts: int = Field(default=3, ge=1, le=10)
 
     # Worker (python -m app.worker): background jobs from the PostgreSQL queue.
     #: jobs run at the same time (each in a thread of its own, with its own session).

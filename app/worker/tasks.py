@@ -13,16 +13,19 @@ import logging
 from procrastinate import App, JobContext, RetryStrategy
 
 from app.service.notifications.service import SEND_WELCOME
+from app.service.users.relay import RELAY_USER_DELETED
 from app.worker.context import services_of
 
 __all__ = [
     "PURGE_EXPIRED_TOKENS",
     "PURGE_EXPIRED_TOKENS_CRON",
+    "RELAY_RETRY",
     "RETRY",
     "RETRY_STALLED_JOBS",
     "RETRY_STALLED_JOBS_CRON",
     "purge_expired_tokens",
     "register",
+    "relay_user_deleted",
     "retry_stalled_jobs",
     "send_welcome",
 ]
@@ -31,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 #: Up to 5 retries after the first attempt, waiting 5 ** attempt seconds before each.
 RETRY = RetryStrategy(max_attempts=5, exponential_wait=5)
+#: Another service may be down for a while: up to 8 retries, the last about 22 hours on.
+RELAY_RETRY = RetryStrategy(max_attempts=8, exponential_wait=5)
 
 PURGE_EXPIRED_TOKENS = "auth.purge_expired_tokens"
 PURGE_EXPIRED_TOKENS_CRON = "0 * * * *"  # hourly
@@ -43,6 +48,10 @@ STALLED_AFTER_SECONDS = 60
 
 def send_welcome(context: JobContext, user_id: str) -> None:
     services_of(context).notifications.send_welcome(user_id)
+
+
+def relay_user_deleted(context: JobContext, user_id: str) -> None:
+    services_of(context).user_events.deliver_user_deleted(user_id)
 
 
 def purge_expired_tokens(context: JobContext, timestamp: int) -> int:
@@ -69,6 +78,12 @@ def register(app: App, *, periodic: bool = True) -> None:
     app.task(name=SEND_WELCOME.name, queue=SEND_WELCOME.queue, retry=RETRY, pass_context=True)(
         send_welcome
     )
+    app.task(
+        name=RELAY_USER_DELETED.name,
+        queue=RELAY_USER_DELETED.queue,
+        retry=RELAY_RETRY,
+        pass_context=True,
+    )(relay_user_deleted)
     purge = app.task(
         name=PURGE_EXPIRED_TOKENS,
         queue=MAINTENANCE_QUEUE,

@@ -6,7 +6,8 @@ import grpc
 
 from app.api.grpc.context import current_caller
 from app.api.grpc.generated.v1 import auth_pb2, auth_pb2_grpc
-from app.api.grpc.messages import timestamp, user_message
+from app.api.grpc.messages import timestamp
+from app.api.grpc.users import user_message
 from app.bootstrap import Runtime
 
 __all__ = ["AuthServicer"]

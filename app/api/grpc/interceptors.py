@@ -9,8 +9,9 @@
    :mod:`app.api.grpc.errors`. It also parses the request itself, so bytes that are not the
    RPC's message are INVALID_ARGUMENT rather than grpcio's INTERNAL.
 4. :class:`AuthenticationInterceptor`: the bearer token of the ``authorization`` metadata,
-   resolved by the auth service, binds the :class:`~app.api.grpc.context.Caller`; RPCs in
-   :data:`PUBLIC_METHODS` and the health and reflection services need none.
+   resolved as the RPC's service says (:mod:`app.api.grpc.catalog`: the auth service, or
+   notes through its port to users), binds the :class:`~app.api.grpc.context.Caller`; RPCs
+   in :data:`PUBLIC_METHODS` and the health and reflection services need none.
 
 Only unary-unary RPCs are wrapped: every RPC of this API is one, and so is the health check.
 Streaming ones (health ``Watch``, reflection) pass through untouched.
@@ -21,7 +22,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import grpc
@@ -29,9 +30,9 @@ from google.protobuf.message import DecodeError
 from grpc_health.v1 import health
 from grpc_reflection.v1alpha import reflection
 
+from app.api.grpc.catalog import SERVICES, ServedService
 from app.api.grpc.context import Caller, bearer_token, bind_caller
 from app.api.grpc.errors import internal_status, status_for
-from app.api.grpc.generated.v1 import auth_pb2, users_pb2
 from app.bootstrap import Runtime
 from common.errors import InvalidInput, ServiceError
 from common.lifecycle import Lifecycle
@@ -63,19 +64,9 @@ if TYPE_CHECKING:  # grpc's classes are generic in the type stubs only
     Continuation: TypeAlias = Callable[[grpc.HandlerCallDetails], Handler | None]
 
 
-def _method(service: str, rpc: str, module: Any) -> str:
-    """``/package.Service/Rpc`` from the generated descriptors, so a renamed RPC fails here."""
-    descriptor = module.DESCRIPTOR.services_by_name[service]
-    return f"/{descriptor.full_name}/{descriptor.methods_by_name[rpc].name}"
-
-
-#: RPCs served without a token. ResolveToken carries the token it is about in its request.
-PUBLIC_METHODS: frozenset[str] = frozenset(
-    {
-        _method("UsersService", "SignUp", users_pb2),
-        _method("AuthService", "LogIn", auth_pb2),
-        _method("AuthService", "ResolveToken", auth_pb2),
-    }
+#: RPCs served without a token, as the catalog lists them.
+PUBLIC_METHODS: frozenset[str] = frozenset().union(
+    *(service.public_methods() for service in SERVICES)
 )
 #: Infrastructure services open to load balancers and tools such as grpcurl.
 OPEN_SERVICES: frozenset[str] = frozenset({health.SERVICE_NAME, reflection.SERVICE_NAME})
@@ -227,21 +218,24 @@ def _parsed(raw: Any, parse: Callable[[bytes], Any] | None) -> Any:
 class AuthenticationInterceptor(grpc.ServerInterceptor):
     """``authorization: Bearer <token>`` → the caller, for every RPC that needs a token."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, services: Sequence[ServedService] = SERVICES) -> None:
         self._runtime = runtime
+        self._authenticate = {s.name: s.authenticate for s in services if s.authenticate}
 
     def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
     ) -> Handler | None:
         handler = continuation(handler_call_details)
-        if not requires_token(handler_call_details.method):
+        method = handler_call_details.method
+        authenticate = self._authenticate.get(method.lstrip("/").partition("/")[0])
+        if authenticate is None or not requires_token(method):
             return handler
 
         def wrap(behavior: Behavior) -> Behavior:
             def authenticated(request: Any, context: grpc.ServicerContext) -> Any:
                 token = bearer_token(context.invocation_metadata())
-                # resolve_user_id raises Unauthenticated when the token is absent or not valid.
-                user_id = self._runtime.services().auth.resolve_user_id(token)
+                # Raises Unauthenticated when the token is absent or not valid.
+                user_id = authenticate(self._runtime.services(), token)
                 with bind_caller(Caller(user_id=user_id, token=token or "")):
                     return behavior(request, context)
 

@@ -1,4 +1,4 @@
-"""Service-layer values as protobuf messages."""
+"""Service-layer values as protobuf messages: timestamps and notes (users' are in ``users``)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import datetime as dt
 
 from google.protobuf import timestamp_pb2
 
-from app.api.grpc.generated.v1 import notes_pb2, users_pb2
+from app.api.grpc.generated.v1 import notes_pb2
 from app.service.notes.service import Note
-from app.service.users.service import User
 
-__all__ = ["note_message", "timestamp", "user_message"]
+__all__ = ["note_message", "timestamp"]
 
 
 def timestamp(value: dt.datetime) -> timestamp_pb2.Timestamp:
@@ -18,16 +17,6 @@ def timestamp(value: dt.datetime) -> timestamp_pb2.Timestamp:
     stamp = timestamp_pb2.Timestamp()
     stamp.FromDatetime(value)
     return stamp
-
-
-def user_message(user: User) -> users_pb2.User:
-    return users_pb2.User(
-        id=str(user.id),
-        email=user.email,
-        display_name=user.display_name,
-        created_at=timestamp(user.created_at),
-        updated_at=timestamp(user.updated_at),
-    )
 
 
 def note_message(note: Note) -> notes_pb2.Note:

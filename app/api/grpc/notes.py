@@ -1,4 +1,8 @@
-"""``backend.v1.NotesService``: the caller's notes."""
+"""``backend.v1.NotesService``: the caller's notes.
+
+The caller is whoever the notes service says the bearer token belongs to (through its port
+to users): the catalog (:mod:`app.api.grpc.catalog`) tells the authentication interceptor so.
+"""
 
 from __future__ import annotations
 

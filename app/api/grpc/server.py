@@ -1,4 +1,4 @@
-"""The server factory: the three services, health checking and reflection behind the interceptors."""
+"""The server factory: the catalog's services, health checking and reflection behind the interceptors."""
 
 from __future__ import annotations
 
@@ -10,28 +10,15 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from app import bootstrap
-from app.api.grpc.auth import AuthServicer
-from app.api.grpc.generated.v1 import (
-    auth_pb2,
-    auth_pb2_grpc,
-    notes_pb2,
-    notes_pb2_grpc,
-    users_pb2,
-    users_pb2_grpc,
-)
+from app.api.grpc.catalog import SERVICES
 from app.api.grpc.interceptors import default_interceptors
-from app.api.grpc.notes import NotesServicer
-from app.api.grpc.users import UsersServicer
+from app.bootstrap import Runtime
 from app.config import Settings
 
 __all__ = ["SERVICE_NAMES", "create_grpc_server", "grpc_address"]
 
 #: The API's services by full name, as health checks and reflection know them.
-SERVICE_NAMES: tuple[str, ...] = (
-    users_pb2.DESCRIPTOR.services_by_name["UsersService"].full_name,
-    auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name,
-    notes_pb2.DESCRIPTOR.services_by_name["NotesService"].full_name,
-)
+SERVICE_NAMES: tuple[str, ...] = tuple(service.name for service in SERVICES)
 
 _OPTIONS: Sequence[tuple[str, int]] = (
     # One server per port: a second process on the same port is an error, not a silent share.
@@ -52,15 +39,18 @@ def create_grpc_server(
     address: str | None = None,
     max_workers: int | None = None,
     health_servicer: health.HealthServicer | None = None,
+    runtime: Runtime | None = None,
 ) -> grpc.Server:
     """A gRPC server for ``settings``, not started.
 
     It listens (without TLS) on ``address`` when one is given. To learn an ephemeral port,
     leave ``address`` out and bind with ``server.add_insecure_port("127.0.0.1:0")``, which
     returns the port. Pass ``health_servicer`` to control health at shutdown: every service
-    and ``""`` start SERVING.
+    and ``""`` start SERVING. A ``runtime`` built by the caller is served instead of
+    :func:`app.bootstrap.bootstrap` ``(settings)`` (a test that runs two services in one
+    process gives each its own).
     """
-    runtime = bootstrap.bootstrap(settings)
+    runtime = runtime or bootstrap.bootstrap(settings)
     server = grpc.server(
         futures.ThreadPoolExecutor(
             max_workers=max_workers or settings.grpc_max_workers, thread_name_prefix="grpc"
@@ -68,9 +58,8 @@ def create_grpc_server(
         interceptors=default_interceptors(runtime),
         options=_OPTIONS,
     )
-    users_pb2_grpc.add_UsersServiceServicer_to_server(UsersServicer(runtime), server)
-    auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(runtime), server)
-    notes_pb2_grpc.add_NotesServiceServicer_to_server(NotesServicer(runtime), server)
+    for service in SERVICES:
+        service.add_to_server(runtime, server)
 
     health_servicer = health_servicer or health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -6,10 +6,21 @@ import grpc
 
 from app.api.grpc.context import current_caller
 from app.api.grpc.generated.v1 import users_pb2, users_pb2_grpc
-from app.api.grpc.messages import user_message
+from app.api.grpc.messages import timestamp
 from app.bootstrap import Runtime
+from app.service.users.service import User
 
-__all__ = ["UsersServicer"]
+__all__ = ["UsersServicer", "user_message"]
+
+
+def user_message(user: User) -> users_pb2.User:
+    return users_pb2.User(
+        id=str(user.id),
+        email=user.email,
+        display_name=user.display_name,
+        created_at=timestamp(user.created_at),
+        updated_at=timestamp(user.updated_at),
+    )
 
 
 class UsersServicer(users_pb2_grpc.UsersServiceServicer):
@@ -62,3 +73,9 @@ class UsersServicer(users_pb2_grpc.UsersServiceServicer):
     ) -> users_pb2.GetUserResponse:
         user = self._runtime.services().users.get(request.user_id)
         return users_pb2.GetUserResponse(user=user_message(user))
+
+    def UserExists(
+        self, request: users_pb2.UserExistsRequest, context: grpc.ServicerContext
+    ) -> users_pb2.UserExistsResponse:
+        exists = self._runtime.services().users.exists(request.user_id)
+        return users_pb2.UserExistsResponse(exists=exists)

@@ -8,19 +8,20 @@ from app.api.rest import auth, health, notes, openapi, users
 from app.api.rest.context import RUNTIME_KEY
 from app.api.rest.errors import register_error_handlers
 from app.api.rest.middleware import RequestLogMiddleware
-from app.bootstrap import bootstrap
+from app.bootstrap import Runtime, bootstrap
 from app.config import Settings
 
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
     """The WSGI app over :func:`app.bootstrap.bootstrap` ``(settings)``.
 
     Without ``settings`` they are read from the environment, so gunicorn can be pointed at
-    ``app.api.rest:create_app()`` directly.
+    ``app.api.rest:create_app()`` directly. A ``runtime`` built by the caller is used as it
+    is instead (a test that runs two services in one process gives each its own).
     """
-    runtime = bootstrap(settings)
+    runtime = runtime or bootstrap(settings)
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.rest_max_body_bytes
     app.extensions[RUNTIME_KEY] = runtime

@@ -1,16 +1,18 @@
-"""What a view needs from the request: the runtime, its services and the caller's identity."""
+"""What every view needs from the request: the runtime, its services and the bearer token.
+
+Who the token's caller is, each feature asks its own service (users and auth through the
+auth service, notes through its port to users), so this module names no feature.
+"""
 
 from __future__ import annotations
 
-import uuid
 from typing import cast
 
 from flask import current_app, g, request
 
 from app.bootstrap import Runtime, Services
-from app.service.users.service import User
 
-__all__ = ["bearer_token", "current_user", "current_user_id", "runtime", "services"]
+__all__ = ["bearer_token", "runtime", "services"]
 
 RUNTIME_KEY = "runtime"
 
@@ -32,13 +34,3 @@ def bearer_token() -> str | None:
     if scheme.lower() != "bearer":
         return None
     return token.strip() or None
-
-
-def current_user() -> User:
-    """The caller; raises ``Unauthenticated`` for a missing, invalid, expired or revoked token."""
-    return services().auth.resolve(bearer_token())
-
-
-def current_user_id() -> uuid.UUID:
-    """The caller's id, for views that need no more of the user (one query instead of two)."""
-    return services().auth.resolve_user_id(bearer_token())

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, url_for
 
 from app.api.rest import schemas
-from app.api.rest.context import current_user, current_user_id, services
+from app.api.rest.auth import current_user, current_user_id
+from app.api.rest.context import services
 from app.api.rest.payloads import json_response, no_content, parse_body
 
 __all__ = ["blueprint"]

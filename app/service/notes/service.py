@@ -1,7 +1,11 @@
 """Notes: create, read, list (newest first, optional text filter), update and delete.
 
 Every operation is scoped to the caller: another user's note is reported exactly like a
-missing one, so ids reveal nothing.
+missing one, so ids reveal nothing. What notes knows of users comes through its port,
+:class:`~app.service.notes.users.UserDirectory`: who the caller of a token is, and whether a
+user still exists. A deleted user's notes go in one of two ways: in the deletion's own
+transaction when users runs in the same process (:meth:`NotesService.delete_all_for_owner`,
+a listener), or when the users service says so later (:meth:`NotesService.user_deleted`).
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ from sqlalchemy.orm import Session
 
 from app.db.notes.models import NoteRow
 from app.db.notes.repository import NoteRepository
+from app.service.notes.users import UserDirectory
 from app.service.pagination import Page, check_limit, decode_cursor, encode_cursor
 from app.service.validation import FieldErrors, parse_id, require_text
 from common.db import transaction
-from common.errors import InvalidInput, NotFound
+from common.errors import InvalidInput, NotFound, ServiceError
 
-__all__ = ["Note", "NotesService"]
+__all__ = ["Note", "NotesService", "UserStillExists"]
 
 MAX_TITLE_LENGTH = 200
 MAX_BODY_LENGTH = 20_000
@@ -41,6 +46,12 @@ class Note:
         return cls(row.id, row.owner_id, row.title, row.body, row.created_at, row.updated_at)
 
 
+class UserStillExists(ServiceError):
+    """Asked to forget a user's notes while the users service still knows the user."""
+
+    code = "user-still-exists"
+
+
 def _title(value: str) -> str:
     return require_text("title", value, max_length=MAX_TITLE_LENGTH)
 
@@ -50,10 +61,17 @@ def _body(value: str) -> str:
 
 
 class NotesService:
-    def __init__(self, session: Session, *, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(
+        self, session: Session, *, users: UserDirectory, clock: Callable[[], dt.datetime]
+    ) -> None:
         self._session = session
         self._notes = NoteRepository(session)
+        self._users = users
         self._clock = clock
+
+    def authenticate(self, token: str | None) -> uuid.UUID:
+        """The id of the caller whose notes ``token`` opens (the owner the other methods take)."""
+        return self._users.caller_id(token)
 
     def create(self, owner_id: uuid.UUID, *, title: str, body: str = "") -> Note:
         errors = FieldErrors()
@@ -121,8 +139,20 @@ class NotesService:
                 raise NotFound("note not found")
 
     def delete_all_for_owner(self, owner_id: uuid.UUID) -> None:
-        """Listener for user deletion; runs inside the caller's transaction."""
+        """Listener for user deletion in the same process; runs inside the caller's transaction."""
         self._notes.delete_all_for_owner(owner_id)
+
+    def user_deleted(self, user_id: str | uuid.UUID) -> int:
+        """The users service deleted ``user_id``: delete their notes; how many there were.
+
+        Idempotent, and safe to expose without a token: it first asks the users service,
+        and while the user exists it deletes nothing and raises :class:`UserStillExists`.
+        """
+        owner_id = parse_id(user_id, what="user")
+        if self._users.exists(owner_id):
+            raise UserStillExists(f"user {owner_id} still exists; their notes are kept")
+        with transaction(self._session):
+            return self._notes.delete_all_for_owner(owner_id)
 
     def _row(self, owner_id: uuid.UUID, note_id: str | uuid.UUID) -> NoteRow:
         row = self._notes.get(owner_id, parse_id(note_id, what="note"))

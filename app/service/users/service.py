@@ -155,8 +155,13 @@ class UsersService:
                 row.password_hash = self._passwords.hash(password)
         return User.from_row(row)
 
-    def exists(self, user_id: uuid.UUID) -> bool:
-        return self._users.get(user_id) is not None
+    def exists(self, user_id: str | uuid.UUID) -> bool:
+        """Whether the user exists; a malformed id names no one."""
+        try:
+            parsed = parse_id(user_id, what="user")
+        except NotFound:
+            return False
+        return self._users.get(parsed) is not None
 
     def _row(self, user_id: str | uuid.UUID) -> UserRow:
         row = self._users.get(parse_id(user_id, what="user"))

@@ -10,7 +10,7 @@ import grpc
 import pytest
 from google.protobuf import message
 
-from app.api.grpc.generated.v1 import auth_pb2, notes_pb2, users_pb2
+from app.api.grpc.generated.v1 import auth_pb2, notes_pb2, user_events_pb2, users_pb2
 from app.api.grpc.interceptors import PUBLIC_METHODS
 from app.bootstrap import Runtime
 from tests.api.grpc.support import Metadata, Stubs, bearer, failure
@@ -39,12 +39,18 @@ PROTECTED: dict[str, tuple[Callable[[Stubs], Callable[..., Any]], message.Messag
 def test_every_rpc_is_either_public_or_listed_here_as_protected() -> None:
     methods = {
         f"/{service.full_name}/{method.name}"
-        for module in (users_pb2, auth_pb2, notes_pb2)
+        for module in (users_pb2, auth_pb2, notes_pb2, user_events_pb2)
         for service in module.DESCRIPTOR.services_by_name.values()
         for method in service.methods
     }
     assert PUBLIC_METHODS.issubset(methods)
-    assert {m.rpartition("/")[2] for m in PUBLIC_METHODS} == {"SignUp", "LogIn", "ResolveToken"}
+    assert {m.rpartition("/")[2] for m in PUBLIC_METHODS} == {
+        "SignUp",
+        "LogIn",
+        "ResolveToken",
+        "UserExists",
+        "UserDeleted",
+    }
     assert {m.rpartition("/")[2] for m in methods - PUBLIC_METHODS} == set(PROTECTED)
 
 

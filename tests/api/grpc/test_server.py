@@ -84,6 +84,7 @@ def test_reflection_lists_and_describes_the_services(channel: grpc.Channel) -> N
         "backend.v1.UsersService",
         "backend.v1.AuthService",
         "backend.v1.NotesService",
+        "backend.v1.UserEventsService",
         "grpc.health.v1.Health",
         "grpc.reflection.v1alpha.ServerReflection",
     }
