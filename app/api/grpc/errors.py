@@ -5,6 +5,9 @@ Every :class:`~common.errors.ServiceError` becomes the status of its row in
 status message and, in the rich status (``grpc-status-details-bin``, read with
 ``grpc_status.rpc_status.from_call``):
 
+* for every error, a ``google.rpc.ErrorInfo`` whose ``reason`` is the error's
+  :attr:`~common.errors.ServiceError.code` (the code REST ends its problem ``type`` with), in
+  the domain :data:`ERROR_DOMAIN`: clients tell errors apart by it, finer than the status code;
 * for :class:`~common.errors.InvalidInput`, a ``google.rpc.BadRequest`` with one field
   violation per bad field (the same fields REST lists in its problem's ``errors``);
 * for :class:`~common.errors.Unavailable`, a ``google.rpc.RetryInfo`` (REST's ``Retry-After``).
@@ -47,6 +50,7 @@ from common.errors import (
 )
 
 __all__ = [
+    "ERROR_DOMAIN",
     "INTERNAL_MESSAGE",
     "STATUS_TABLE",
     "code_for",
@@ -67,6 +71,8 @@ STATUS_TABLE: Mapping[type[ServiceError], grpc.StatusCode] = {
     ServiceError: grpc.StatusCode.FAILED_PRECONDITION,
 }
 
+#: The ``domain`` of the ``google.rpc.ErrorInfo`` every refusal carries.
+ERROR_DOMAIN = "backend.v1"
 INTERNAL_MESSAGE = "the server failed to handle the request; quote the request id if you report it"
 #: How long a client should wait before retrying after UNAVAILABLE (REST's Retry-After).
 RETRY_AFTER_SECONDS = 5
@@ -83,7 +89,7 @@ def code_for(error: ServiceError) -> grpc.StatusCode:
 def status_for(error: ServiceError) -> grpc.Status:
     """The status an RPC that raised ``error`` ends with, details included."""
     code = code_for(error)
-    details: list[any_pb2.Any] = []
+    details = [_packed(error_details_pb2.ErrorInfo(reason=error.code, domain=ERROR_DOMAIN))]
     if isinstance(error, InvalidInput) and error.fields:
         violations = [
             error_details_pb2.BadRequest.FieldViolation(field=field, description=problem)
@@ -117,7 +123,11 @@ def renamed_fields(names: Mapping[str, str]) -> Iterator[None]:
         raise InvalidInput(message, fields) from exc
 
 
-def _packed(message: error_details_pb2.BadRequest | error_details_pb2.RetryInfo) -> any_pb2.Any:
+def _packed(
+    message: error_details_pb2.ErrorInfo
+    | error_details_pb2.BadRequest
+    | error_details_pb2.RetryInfo,
+) -> any_pb2.Any:
     packed = any_pb2.Any()
     packed.Pack(message)
     return packed

@@ -7,10 +7,10 @@ values and fail with the same :class:`ApiError`, whose ``kind`` is the error's s
 
 * REST puts the code in the problem's ``type`` (``/problems/<code>``) and the bad fields in
   its ``errors``;
-* gRPC answers with a status code (one per kind of error, :data:`GRPC_KINDS` maps it back)
-  and the bad fields as ``google.rpc.BadRequest`` violations in the rich status. It carries
-  no code of its own, so an error class below a row of the tree (``class Gone(NotFound)``)
-  reads as its row's kind here and as its own code over REST.
+* gRPC puts the code in a ``google.rpc.ErrorInfo``'s ``reason`` and the bad fields in a
+  ``google.rpc.BadRequest``, both in the rich status; a status without an ErrorInfo (an
+  INTERNAL) is read by its status code (:data:`GRPC_KINDS`, the inverse of the server's
+  table).
 
 Where the two APIs name a field differently, the clients use one name (:data:`REST_FIELDS`
 says which REST names they rename), in requests and in the fields of errors alike. Nothing
@@ -459,18 +459,26 @@ class GrpcClient:
 def _grpc_error(error: grpc.RpcError) -> Exception:
     if not isinstance(error, grpc.Call) or error.code() not in GRPC_KINDS:
         return UnexpectedResponse(f"the call failed outside the API's contract: {error!r}")
-    return ApiError(GRPC_KINDS[error.code()], error.details() or "", _field_violations(error))
+    reason, violations = _rich_details(error)
+    kind = reason or GRPC_KINDS[error.code()]
+    return ApiError(kind, error.details() or "", violations)
 
 
-def _field_violations(call: grpc.Call) -> dict[str, str]:
+def _rich_details(call: grpc.Call) -> tuple[str | None, dict[str, str]]:
+    """The ErrorInfo's reason (when there is one) and the BadRequest's field violations."""
     status = rpc_status.from_call(call)
+    reason: str | None = None
     violations: dict[str, str] = {}
     for detail in status.details if status is not None else ():
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            reason = info.reason
+        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
             bad_request = error_details_pb2.BadRequest()
             detail.Unpack(bad_request)
             violations.update({v.field: v.description for v in bad_request.field_violations})
-    return violations
+    return reason, violations
 
 
 def _grpc_time(value: timestamp_pb2.Timestamp) -> dt.datetime:
