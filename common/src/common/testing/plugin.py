@@ -15,13 +15,17 @@ Fixtures:
 ``pg_transaction``
     ``pg_connection`` inside a transaction that is rolled back after the test; bind sessions
     to it with ``join_transaction_mode="create_savepoint"`` so the code under test may commit.
+``pg_database_factory``
+    ``pg_database_factory("users")``: the URL of another database of this worker, cloned
+    from the same template, for tests that run more than one service, each with a database
+    of its own (session scope; dropped at the end of the run).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -34,6 +38,7 @@ from common.testing.sources import HarnessError, PostgresServer, acquire_server
 
 __all__ = [
     "pg_connection",
+    "pg_database_factory",
     "pg_database_url",
     "pg_transaction",
 ]
@@ -94,11 +99,20 @@ class _Harness:
         self.run_prefix = info["run_prefix"]
         self.description = info["description"]
 
+    @property
+    def worker(self) -> str:
+        return str(getattr(self.config, "workerinput", {}).get("workerid", "main"))
+
     def create_worker_database(self) -> str:
-        worker = getattr(self.config, "workerinput", {}).get("workerid", "main")
-        self.database = f"{self.run_prefix}{worker}"
+        self.database = f"{self.run_prefix}{self.worker}"
         create_database(self.admin_url, self.database, template=self.template)
         return with_database(self.admin_url, self.database)
+
+    def create_extra_database(self, suffix: str) -> tuple[str, str]:
+        """Another database of this worker from the template: its name and URL."""
+        name = f"{self.run_prefix}{self.worker}_{suffix}"
+        create_database(self.admin_url, name, template=self.template)
+        return name, with_database(self.admin_url, name)
 
     def drop_worker_database(self) -> None:
         if self.database:
@@ -186,6 +200,23 @@ def pg_database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     url = harness.create_worker_database()
     yield url
     harness.drop_worker_database()
+
+
+@pytest.fixture(scope="session")
+def pg_database_factory(request: pytest.FixtureRequest) -> Iterator[Callable[[str], str]]:
+    harness = request.config.stash.get(_KEY, None)
+    if harness is None:
+        raise pytest.UsageError("set `pg_harness = true` in the pytest configuration")
+    made: list[str] = []
+
+    def make(suffix: str) -> str:
+        name, url = harness.create_extra_database(suffix)
+        made.append(name)
+        return url
+
+    yield make
+    for name in made:
+        drop_database(harness.admin_url, name)
 
 
 @pytest.fixture(scope="session")
