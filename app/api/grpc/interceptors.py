@@ -30,9 +30,10 @@ from google.protobuf.message import DecodeError
 from grpc_health.v1 import health
 from grpc_reflection.v1alpha import reflection
 
-from app.api.grpc.catalog import SERVICES, ServedService
+from app.api.grpc.catalog import SERVICES
 from app.api.grpc.context import Caller, bearer_token, bind_caller
 from app.api.grpc.errors import internal_status, status_for
+from app.api.grpc.served import ServedService
 from app.bootstrap import Runtime
 from common.errors import InvalidInput, ServiceError
 from common.lifecycle import Lifecycle
