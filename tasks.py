@@ -218,6 +218,18 @@ def proto(c: Context, check: bool = False) -> None:
     run(c, "python -m tools.protogen" + (" --check" if check else ""))
 
 
+@task(
+    positional=["feature"],
+    help={
+        "feature": "the feature to copy out (notes)",
+        "to": "the new project's directory (absent or empty)",
+    },
+)
+def split(c: Context, feature: str, to: str) -> None:
+    """Copy a feature into a project of its own (docs/splitting-a-service.md)."""
+    run(c, f"python -m tools.split {_quote(feature)} --to {_quote(to)}")
+
+
 @task
 def shell(c: Context) -> None:
     """ptpython with the app initialised: settings, session, models and services imported."""
@@ -383,6 +395,7 @@ ns = Collection(
     format_,
     run_tests,
     proto,
+    split,
     shell,
     serve,
     worker,
