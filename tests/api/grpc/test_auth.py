@@ -12,6 +12,7 @@ from google.protobuf import message
 
 from app.api.grpc.generated.v1 import auth_pb2, notes_pb2, user_events_pb2, users_pb2
 from app.api.grpc.interceptors import PUBLIC_METHODS
+from app.api.grpc.served import ServedService
 from app.bootstrap import Runtime
 from tests.api.grpc.support import Metadata, Stubs, bearer, failure
 from tests.conftest import FakeClock
@@ -52,6 +53,14 @@ def test_every_rpc_is_either_public_or_listed_here_as_protected() -> None:
         "UserDeleted",
     }
     assert {m.rpartition("/")[2] for m in methods - PUBLIC_METHODS} == set(PROTECTED)
+
+
+def test_a_catalog_entry_names_real_rpcs_and_a_way_to_check_every_other_one() -> None:
+    notes = notes_pb2.DESCRIPTOR.services_by_name["NotesService"]
+    with pytest.raises(ValueError, match=r"has no RPC \['ReadNote'\]"):
+        ServedService(notes, lambda runtime, server: None, public=frozenset({"ReadNote"}))
+    with pytest.raises(ValueError, match="need a token but no way to check it"):
+        ServedService(notes, lambda runtime, server: None, public=frozenset({"GetNote"}))
 
 
 def test_log_in_returns_a_token_and_its_expiry(
