@@ -30,6 +30,8 @@ _MARKERS = {
     "unit": "unit",
     "integration": "integration",
     "api": "api",
+    # notes on its own, through its REST and gRPC APIs (docs/splitting-a-service.md)
+    "split": "api",
     "env": "env",
     "guardrails": "guardrails",
 }

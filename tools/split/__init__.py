@@ -4,8 +4,8 @@ A :class:`Manifest` names, explicitly, every path copied byte for byte (the feat
 service, tables, adapters and generated gRPC code, the shared modules they stand on, the
 entry points, and the test harness with its stories) and a directory of files written for
 the new service instead: its composition root, the lists of what its REST and gRPC APIs
-serve, its table list and first migration, its packaging and the fixtures that point its
-tests at the users service. Nothing copied is edited; ``docs/splitting-a-service.md`` walks
+serve, its table list and first migration, its packaging and image, and the fixtures that
+point its tests at the users service. Nothing copied is edited; ``docs/splitting-a-service.md`` walks
 through the same steps by hand.
 
 The project depends on ``common`` as a library (a path dependency on this repository's
@@ -100,6 +100,11 @@ NOTES = Manifest(
         "alembic.ini",
         "migrations/env.py",
         "migrations/script.py.mako",
+        # the image: the monolith's locks (a superset of what notes needs until it is locked
+        # again) and build context rules; the Dockerfile is written below
+        "requirements/main.txt",
+        "requirements/dev.txt",
+        ".dockerignore",
         # the test harness: the parity clients and the notes stories
         "tests/__init__.py",
         "tests/api/__init__.py",
