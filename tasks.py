@@ -386,7 +386,24 @@ def bench_tests(c: Context, count: int = 500) -> None:
     run(c, f"python -m bench.harness --count {int(count)}")
 
 
-bench = Collection("bench", bench_tests)
+@task(
+    name="serve",
+    help={
+        "duration": "seconds measured per scenario and round (default 6)",
+        "rounds": "rounds; medians are printed (default 3)",
+        "connections": "concurrent connections or calls (default 32)",
+        "extra": "more options of python -m bench.serve, quoted (see --help)",
+    },
+)
+def bench_serve(
+    c: Context, duration: float = 6, rounds: int = 3, connections: int = 32, extra: str = ""
+) -> None:
+    """Load the real REST and gRPC servers; req/s and p50/p99 against a psycopg floor."""
+    args = f"--duration {float(duration):g} --rounds {int(rounds)} --connections {int(connections)}"
+    run(c, f"python -m bench.serve {args} {extra}".rstrip())
+
+
+bench = Collection("bench", bench_tests, bench_serve)
 
 ns = Collection(
     setup,

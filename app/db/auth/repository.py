@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Select, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db.auth.models import TokenRow
+from common.db import plain_read
 
 __all__ = ["TokenRepository"]
+
+
+@functools.cache
+def _active_user_id() -> Select[uuid.UUID]:
+    # Every authenticated request runs this: built once, it needs no transaction (plain_read),
+    # and it loads one column rather than a row object.
+    return plain_read(
+        select(TokenRow.user_id).where(
+            TokenRow.token_hash == bindparam("token_hash"),
+            TokenRow.revoked_at.is_(None),
+            TokenRow.expires_at > bindparam("now"),
+        )
+    )
 
 
 class TokenRepository:
@@ -22,13 +37,10 @@ class TokenRepository:
         self._session.flush()
         return row
 
-    def find_active(self, token_hash: bytes, now: dt.datetime) -> TokenRow | None:
-        query = select(TokenRow).where(
-            TokenRow.token_hash == token_hash,
-            TokenRow.revoked_at.is_(None),
-            TokenRow.expires_at > now,
-        )
-        return self._session.scalars(query).one_or_none()
+    def active_user_id(self, token_hash: bytes, now: dt.datetime) -> uuid.UUID | None:
+        """The user of the token with this hash, unless it expired or was revoked by ``now``."""
+        found = self._session.execute(_active_user_id(), {"token_hash": token_hash, "now": now})
+        return found.scalar_one_or_none()
 
     def revoke(self, token_hash: bytes, now: dt.datetime) -> bool:
         result = self._session.execute(

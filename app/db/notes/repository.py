@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, or_, select, tuple_
+from sqlalchemy import Select, bindparam, delete, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.db.notes.models import NoteRow
+from common.db import plain_read
 
 __all__ = ["NoteRepository"]
+
+
+@functools.cache
+def _by_id() -> Select[NoteRow]:
+    # The most frequent read: built once, and it needs no transaction (plain_read).
+    return plain_read(
+        select(NoteRow).where(
+            NoteRow.id == bindparam("note_id"), NoteRow.owner_id == bindparam("owner_id")
+        )
+    )
 
 
 def _escape_like(text: str) -> str:
@@ -28,8 +40,8 @@ class NoteRepository:
         return row
 
     def get(self, owner_id: uuid.UUID, note_id: uuid.UUID) -> NoteRow | None:
-        query = select(NoteRow).where(NoteRow.id == note_id, NoteRow.owner_id == owner_id)
-        return self._session.scalars(query).one_or_none()
+        found = self._session.scalars(_by_id(), {"note_id": note_id, "owner_id": owner_id})
+        return found.one_or_none()
 
     def page(
         self,

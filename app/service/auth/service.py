@@ -74,10 +74,10 @@ class AuthService:
     def resolve_user_id(self, token: str | None) -> uuid.UUID:
         if not token or len(token) > _MAX_TOKEN_LENGTH:
             raise Unauthenticated("a valid bearer token is required")
-        row = self._tokens.find_active(_digest(token), self._clock())
-        if row is None:
+        user_id = self._tokens.active_user_id(_digest(token), self._clock())
+        if user_id is None:
             raise Unauthenticated("the token is invalid, expired or revoked")
-        return row.user_id
+        return user_id
 
     def revoke(self, token: str) -> None:
         with transaction(self._session):

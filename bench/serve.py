@@ -1,0 +1,589 @@
+"""How fast the real servers answer: ``invoke bench.serve``.
+
+Starts the REST server (``python -m app.api.rest``) and the gRPC server
+(``python -m app.api.grpc``) as they are configured, on a database with one user, their
+bearer token and one note; then, round after round, loads from other processes on loopback
+for a bounded time:
+
+* ``psycopg floor``: the note's primary-key query in a loop on one connection (prepared,
+  autocommit), in this process: what the database and driver alone cost;
+* ``REST GET /healthz``: no database, no token;
+* ``REST GET /v1/notes/{id}``: with the bearer token, so a token lookup and the note's;
+* ``gRPC GetNote``: the same through the interceptors.
+
+REST is loaded by wrk when it is on ``PATH``, else by :mod:`bench.load`'s Python client;
+gRPC always by :mod:`bench.load`. Each figure printed is the median over the rounds, with
+each API's throughput as a fraction of the floor's, and the targets it is held to.
+
+The database: ``DATABASE_URL`` (environment or ``.env``) when set, migrated, the bench's
+user deleted at the end; otherwise a scratch database, created and dropped, on the server
+of ``TEST_DATABASE_URL`` or else on the project's local PostgreSQL (``common.localdb``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from bench.load import Window, run_wrk
+from bench.stats import Run, Target, median_run, ratio
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: The issue's targets on a 2-core machine shared by the load, the servers and the database.
+REST_NOTE_TARGET = Target(per_second=2_000, p99_ms=40)
+GRPC_NOTE_TARGET = Target(per_second=1_500, p99_ms=40)
+#: The query the note endpoints run, as SQLAlchemy renders it (less the table prefixes).
+NOTE_QUERY = (
+    "SELECT id, owner_id, title, body, created_at, updated_at FROM notes "
+    "WHERE id = %s AND owner_id = %s"
+)
+FLOOR = "psycopg floor (1 connection)"
+HEALTHZ = "REST GET /healthz"
+REST_NOTE = "REST GET /v1/notes/{id}"
+GRPC_NOTE = "gRPC GetNote"
+#: The scenarios by the names ``--only`` takes.
+SHORT_NAMES = {FLOOR: "floor", HEALTHZ: "healthz", REST_NOTE: "rest", GRPC_NOTE: "grpc"}
+#: Seconds a server has to answer after it was started.
+READY_TIMEOUT = 60.0
+
+
+class BenchError(RuntimeError):
+    """The benchmark could not run; the message says why."""
+
+
+@dataclass(frozen=True)
+class Seed:
+    user_id: str
+    token: str
+    note_id: str
+
+
+@dataclass(frozen=True)
+class Servers:
+    rest_url: str
+    grpc_target: str
+    description: str
+
+
+# -- the database ----------------------------------------------------------------------------------
+@contextlib.contextmanager
+def bench_database() -> Iterator[tuple[str, str, bool]]:
+    """``(url, description, scratch)``: the configured database, or a scratch one dropped after."""
+    from common import localdb
+    from common.testing.databases import create_database, drop_database, with_database
+
+    configured = localdb.configured_url()
+    if configured:
+        yield configured, "DATABASE_URL", False
+        return
+    admin = os.environ.get("TEST_DATABASE_URL", "").strip()
+    where = "the server of TEST_DATABASE_URL"
+    if not admin:
+        try:
+            resolved = localdb.ensure(ROOT / ".data")
+        except localdb.LocalDatabaseError as exc:
+            raise BenchError(str(exc)) from exc
+        admin = with_database(resolved.url, "postgres")
+        where = resolved.description
+    name = f"bench_serve_{os.getpid()}"
+    create_database(admin, name)
+    try:
+        yield with_database(admin, name), f"scratch database {name} on {where}", True
+    finally:
+        drop_database(admin, name)
+
+
+def migrate_and_seed(url: str) -> Seed:
+    """Migrate ``url`` and add the bench's user, token and note through the service layer."""
+    from app import bootstrap, config
+    from common.testing import alembic_upgrade
+
+    alembic_upgrade(url, ROOT / "alembic.ini")
+    # Cheap password hashing: sign-up and log-in are not what is measured.
+    settings = config.load(
+        database_url=url,
+        password_time_cost=1,
+        password_memory_cost_kib=8,
+        password_parallelism=1,
+        log_level="WARNING",
+    )
+    runtime = bootstrap.bootstrap(settings)
+    try:
+        password = uuid.uuid4().hex
+        with runtime.services_scope() as services:
+            user = services.users.register(
+                email=f"bench-{uuid.uuid4().hex[:12]}@example.com",
+                display_name="Bench",
+                password=password,
+            )
+            issued = services.auth.login(email=user.email, password=password)
+            note = services.notes.create(user.id, title="Bench note", body="x" * 200)
+        return Seed(str(user.id), issued.token, str(note.id))
+    finally:
+        bootstrap.shutdown()
+
+
+def delete_seed(url: str, seed: Seed) -> None:
+    """Remove the bench's user (with their note and token) from a database that stays."""
+    from app import bootstrap, config
+
+    runtime = bootstrap.bootstrap(config.load(database_url=url, log_level="WARNING"))
+    try:
+        with runtime.services_scope() as services:
+            services.users.delete(seed.user_id)
+    finally:
+        bootstrap.shutdown()
+
+
+# -- the servers -----------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def _rest_command(server: str, port: int, env: dict[str, str]) -> list[str]:
+    if server == "gunicorn":
+        return [sys.executable, "-m", "app.api.rest"]
+    # granian is no dependency of the project: this compares it where someone installed it.
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        env.get("WEB_CONCURRENCY", "2"),
+        "--blocking-threads",
+        env.get("REST_THREADS", "1"),
+        "--no-ws",
+        "app.api.rest.app:create_app",
+    ]
+
+
+def _spawn(command: Sequence[str], env: dict[str, str], log: IO[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def running_servers(
+    database_url: str, overrides: dict[str, str], rest_server: str, logs: Path
+) -> Iterator[Servers]:
+    """Start REST and gRPC on loopback, wait until both answer; stop them afterwards."""
+    from app.commands.serve import grpc_answers, rest_answers
+
+    rest_port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REST_HOST": "127.0.0.1",
+        "REST_PORT": str(rest_port),
+        "GRPC_HOST": "127.0.0.1",
+        "GRPC_PORT": "0",
+        "PYTHONUNBUFFERED": "1",
+        **overrides,
+    }
+    rest_log, grpc_log = logs / "rest.log", logs / "grpc.log"
+    with contextlib.ExitStack() as stack:
+        rest = _spawn(
+            _rest_command(rest_server, rest_port, env),
+            env,
+            stack.enter_context(rest_log.open("w")),
+        )
+        stack.callback(_stop, rest)
+        grpc = _spawn(
+            [sys.executable, "-m", "app.api.grpc"], env, stack.enter_context(grpc_log.open("w"))
+        )
+        stack.callback(_stop, grpc)
+
+        # "gRPC  HOST:PORT" once it listens (stdout is a pipe: _spawn asks for one).
+        line = grpc.stdout.readline().split() if grpc.stdout else []
+        if len(line) != 2 or not grpc_answers(line[1]):
+            raise BenchError(f"the gRPC server did not start:\n{_tail(grpc_log)}")
+        rest_url = f"http://127.0.0.1:{rest_port}"
+        deadline = time.monotonic() + READY_TIMEOUT
+        while not rest_answers(rest_url):
+            if rest.poll() is not None or time.monotonic() > deadline:
+                raise BenchError(f"the REST server did not start:\n{_tail(rest_log)}")
+            time.sleep(0.1)
+        yield Servers(rest_url, line[1], _describe_servers(rest_server, env))
+
+
+def _describe_servers(rest_server: str, env: dict[str, str]) -> str:
+    from app import config
+
+    settings = config.load(database_url=env["DATABASE_URL"], **_settings_overrides(env))
+    if rest_server == "gunicorn":
+        threads = settings.rest_threads
+        kind = "sync" if threads == 1 else f"gthread x{threads}"
+        rest = f"gunicorn {settings.web_concurrency} {kind} workers"
+    else:
+        rest = f"granian {settings.web_concurrency} workers x{settings.rest_threads} threads"
+    return (
+        f"REST {rest}; gRPC {settings.grpc_max_workers} threads; "
+        f"pool {settings.database_pool_size}+{settings.database_pool_size} per process; "
+        f"log level {settings.log_level}"
+    )
+
+
+def _settings_overrides(env: dict[str, str]) -> dict[str, str]:
+    from app.config import Settings
+
+    return {
+        name: env[name.upper()]
+        for name in Settings.model_fields
+        if name.upper() in env and name != "database_url"
+    }
+
+
+def check_answers(servers: Servers, seed: Seed) -> None:
+    """One request of each kind, so the load is not a flood of refusals."""
+    import urllib.request
+
+    import grpc
+
+    from app.api.grpc.generated.v1 import notes_pb2, notes_pb2_grpc
+
+    request = urllib.request.Request(  # noqa: S310 - an http URL built here
+        f"{servers.rest_url}/v1/notes/{seed.note_id}",
+        headers={"Authorization": f"Bearer {seed.token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the same URL
+        if json.loads(response.read())["id"] != seed.note_id:
+            raise BenchError("REST answered with another note")
+    with grpc.insecure_channel(servers.grpc_target) as channel:
+        reply = notes_pb2_grpc.NotesServiceStub(channel).GetNote(
+            notes_pb2.GetNoteRequest(note_id=seed.note_id),
+            metadata=(("authorization", f"Bearer {seed.token}"),),
+            timeout=10,
+        )
+    if reply.note.id != seed.note_id:
+        raise BenchError("gRPC answered with another note")
+
+
+# -- the load --------------------------------------------------------------------------------------
+def floor_run(url: str, seed: Seed, *, warmup: float, duration: float) -> Run:
+    """The note's query in a loop on one prepared, autocommit psycopg connection."""
+    import psycopg
+
+    params = (uuid.UUID(seed.note_id), uuid.UUID(seed.user_id))
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        connection.autocommit = True
+        cursor = connection.cursor()
+
+        def query() -> bool:
+            cursor.execute(NOTE_QUERY, params, prepare=True)
+            return cursor.fetchone() is not None
+
+        window = Window.after(warmup, duration)
+        window.loop(query)
+    return Run.of(window.latencies_ms, duration, errors=window.errors)
+
+
+def python_load(
+    kind_args: Sequence[str], *, connections: int, processes: int, warmup: float, duration: float
+) -> Run:
+    """Run ``python -m bench.load`` in ``processes`` processes sharing ``connections``."""
+    shares = [
+        connections // processes + (1 if index < connections % processes else 0)
+        for index in range(processes)
+    ]
+    children = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.load",
+                "--threads",
+                str(share),
+                "--warmup",
+                str(warmup),
+                "--duration",
+                str(duration),
+                *kind_args,
+            ],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for share in shares
+        if share > 0
+    ]
+    try:
+        for child in children:
+            if child.stdout is None or child.stdout.readline().strip() != "ready":
+                raise BenchError("a load process failed to start (see above)")
+        for child in children:
+            if child.stdin is not None:
+                child.stdin.write("go\n")
+                child.stdin.flush()
+        latencies: list[float] = []
+        errors = 0
+        for child in children:
+            output, _ = child.communicate(timeout=warmup + duration + 60)
+            result = json.loads(output)
+            latencies += result["latencies_ms"]
+            errors += result["errors"]
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    return Run.of(latencies, duration, errors=errors)
+
+
+@dataclass(frozen=True)
+class Options:
+    connections: int
+    duration: float
+    warmup: float
+    rounds: int
+    client_processes: int
+    grpc_processes: int
+    grpc_channels: int
+    wrk: str | None
+    only: frozenset[str] = frozenset(SHORT_NAMES.values())
+
+
+def scenarios(
+    options: Options, database_url: str, servers: Servers, seed: Seed
+) -> dict[str, Callable[[], Run]]:
+    """What each round measures, in order."""
+    port = servers.rest_url.rsplit(":", 1)[1]
+    auth = f"Authorization: Bearer {seed.token}"
+    timing = {"warmup": options.warmup, "duration": options.duration}
+
+    def rest(path: str, headers: Sequence[str]) -> Callable[[], Run]:
+        if options.wrk:
+            wrk = options.wrk
+            url = servers.rest_url + path
+            return lambda: run_wrk(
+                wrk, url, headers=headers, connections=options.connections, **timing
+            )
+        args = ["rest", "--port", port, "--path", path]
+        for header in headers:
+            args += ["--header", header]
+        return lambda: python_load(
+            args,
+            connections=options.connections,
+            processes=options.client_processes,
+            **timing,
+        )
+
+    grpc_args = [
+        "grpc",
+        "--target",
+        servers.grpc_target,
+        "--note-id",
+        seed.note_id,
+        "--token",
+        seed.token,
+        "--channels",
+        str(options.grpc_channels),
+    ]
+    every = {
+        FLOOR: lambda: floor_run(database_url, seed, warmup=0.5, duration=options.duration),
+        HEALTHZ: rest("/healthz", []),
+        REST_NOTE: rest(f"/v1/notes/{seed.note_id}", [auth]),
+        GRPC_NOTE: lambda: python_load(
+            grpc_args,
+            connections=options.connections,
+            processes=options.grpc_processes,
+            **timing,
+        ),
+    }
+    return {name: run for name, run in every.items() if SHORT_NAMES[name] in options.only}
+
+
+# -- the report ------------------------------------------------------------------------------------
+TARGETS: dict[str, Target] = {REST_NOTE: REST_NOTE_TARGET, GRPC_NOTE: GRPC_NOTE_TARGET}
+
+
+def _ms(value: float) -> str:
+    return f"{value:.2f}" if value < 10 else f"{value:.1f}"
+
+
+def table(results: dict[str, list[Run]]) -> str:
+    """The medians, each API's throughput as a fraction of the floor's, and the targets."""
+    medians = {name: median_run(runs) for name, runs in results.items()}
+    floor = medians[FLOOR].per_second if FLOOR in medians else math.nan
+    header = (
+        f"{'scenario':<30} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'/floor':>7} "
+        f"{'errors':>6}  {'target':<26} result"
+    )
+    lines = [header, "-" * len(header)]
+    for name, run in medians.items():
+        target = TARGETS.get(name)
+        share = "" if name == FLOOR else f"{ratio(run.per_second, floor):.3f}"
+        verdict = "" if target is None else ("met" if target.met_by(run) else "NOT MET")
+        lines.append(
+            f"{name:<30} {run.per_second:>8,.0f} {_ms(run.p50_ms):>7} {_ms(run.p99_ms):>7} "
+            f"{share:>7} {run.errors:>6}  {'' if target is None else str(target):<26} {verdict}".rstrip()
+        )
+    return "\n".join(lines)
+
+
+def _round_line(number: int, results: dict[str, Run]) -> str:
+    return f"round {number}: " + "; ".join(
+        f"{name} {run.per_second:,.0f}/s p99 {_ms(run.p99_ms)} ms" for name, run in results.items()
+    )
+
+
+# -- the command -----------------------------------------------------------------------------------
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.serve", description=__doc__)
+    parser.add_argument("--connections", type=int, default=32, help="concurrent requests")
+    parser.add_argument("--duration", type=float, default=6.0, help="seconds measured per run")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds before each run")
+    parser.add_argument("--rounds", type=int, default=3, help="medians of this many rounds")
+    parser.add_argument(
+        "--client-processes", type=int, default=2, help="processes of the Python load clients"
+    )
+    parser.add_argument(
+        "--grpc-processes", type=int, default=1, help="processes of the gRPC load client"
+    )
+    parser.add_argument(
+        "--grpc-channels", type=int, default=4, help="gRPC channels per load process"
+    )
+    parser.add_argument(
+        "--python-client", action="store_true", help="load REST with Python even if wrk exists"
+    )
+    parser.add_argument(
+        "--rest-server",
+        choices=("gunicorn", "granian"),
+        default="gunicorn",
+        help="gunicorn as `python -m app.api.rest` runs it, or granian where installed",
+    )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for both servers, e.g. GRPC_MAX_WORKERS=16 (repeatable)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(SHORT_NAMES.values()),
+        help="run only this scenario (repeatable; default: all)",
+    )
+    parser.add_argument("--keep-logs", action="store_true", help="print where server logs are")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    counts = (args.connections, args.rounds, args.client_processes, args.grpc_processes)
+    if min(*counts, args.grpc_channels) < 1:
+        sys.exit("--connections, --rounds, the processes and the channels must be at least 1")
+    if args.duration <= 0 or args.warmup < 0:
+        sys.exit("--duration must be positive and --warmup not negative")
+    overrides = dict(item.partition("=")[::2] for item in args.server_env)
+    wrk = None if args.python_client else shutil.which("wrk")
+    options = Options(
+        connections=args.connections,
+        duration=args.duration,
+        warmup=args.warmup,
+        rounds=args.rounds,
+        client_processes=args.client_processes,
+        grpc_processes=args.grpc_processes,
+        grpc_channels=args.grpc_channels,
+        wrk=wrk,
+        only=frozenset(args.only or SHORT_NAMES.values()),
+    )
+    logs = Path(tempfile.mkdtemp(prefix="bench-serve-"))
+    try:
+        return _bench(options, overrides, args.rest_server, logs)
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if args.keep_logs:
+            print(f"server logs: {logs}")
+        else:
+            shutil.rmtree(logs, ignore_errors=True)
+
+
+def _bench(options: Options, overrides: dict[str, str], rest_server: str, logs: Path) -> int:
+    started = time.monotonic()
+    with bench_database() as (url, description, scratch):
+        seed = migrate_and_seed(url)
+        try:
+            with running_servers(url, overrides, rest_server, logs) as servers:
+                check_answers(servers, seed)
+                load = f"wrk ({options.wrk})" if options.wrk else "Python (bench.load)"
+                print(f"database: {description}")
+                print(f"servers: {servers.description}")
+                print(
+                    f"load: {options.connections} connections; REST by {load}, gRPC by "
+                    f"bench.load (grpc.aio) in {options.grpc_processes} process(es) x "
+                    f"{options.grpc_channels} channels; {options.rounds} rounds of "
+                    f"{options.warmup:g} s warm-up + {options.duration:g} s; "
+                    f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}"
+                )
+                runs = scenarios(options, url, servers, seed)
+                results: dict[str, list[Run]] = {name: [] for name in runs}
+                for number in range(1, options.rounds + 1):
+                    this_round = {name: run() for name, run in runs.items()}
+                    for name, run in this_round.items():
+                        results[name].append(run)
+                    print(_round_line(number, this_round), flush=True)
+        finally:
+            if not scratch:
+                delete_seed(url, seed)
+    print()
+    print(table(results))
+    print(f"({time.monotonic() - started:.0f} s in all)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

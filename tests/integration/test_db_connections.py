@@ -1,0 +1,141 @@
+"""How :class:`common.db.Database` uses its connections: reads without a transaction, writes in one.
+
+These tests use a ``Database`` of their own on the worker's database (not the harness's
+rolled-back transaction), since what they check is what the engine sends to the server.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from psycopg import pq
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    create_engine,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.pool import NullPool
+
+from common.db import Database, normalize_url, plain_read, transaction
+from common.errors import Unavailable
+
+
+@pytest.fixture
+def database(pg_database_url: str) -> Iterator[Database]:
+    database = Database(pg_database_url, pool_size=1)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def admin(pg_database_url: str) -> Iterator[Engine]:
+    """Connections of their own, in autocommit, outside the database under test."""
+    engine = create_engine(
+        normalize_url(pg_database_url), poolclass=NullPool, isolation_level="AUTOCOMMIT"
+    )
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def table(admin: Engine) -> Iterator[Table]:
+    """A table of its own, committed, dropped after the test."""
+    probe = Table(f"probe_{uuid.uuid4().hex[:12]}", MetaData(), Column("n", Integer))
+    with admin.connect() as connection:
+        probe.create(connection)
+    yield probe
+    with admin.connect() as connection:
+        probe.drop(connection)
+
+
+def _status(database: Database) -> pq.TransactionStatus:
+    connection: Connection = database.session.connection()
+    dbapi_connection = connection.connection.dbapi_connection
+    assert dbapi_connection is not None
+    return pq.TransactionStatus(dbapi_connection.info.transaction_status)
+
+
+def _count(database: Database, table: Table) -> int:
+    with database.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_plain_reads_open_no_transaction(database: Database) -> None:
+    assert database.session.execute(plain_read(select(literal(1)))).scalar_one() == 1
+    assert _status(database) is pq.TransactionStatus.IDLE
+
+
+def test_any_other_statement_opens_the_transaction_and_later_reads_run_in_it(
+    database: Database,
+) -> None:
+    database.session.execute(plain_read(select(literal(1))))
+    database.session.execute(text("SELECT 1"))
+    assert _status(database) is pq.TransactionStatus.INTRANS
+    database.session.execute(plain_read(select(literal(2))))
+    assert _status(database) is pq.TransactionStatus.INTRANS
+    database.remove_session()
+    # Back from the pool, the same connection starts outside a transaction again.
+    database.session.execute(plain_read(select(literal(3))))
+    assert _status(database) is pq.TransactionStatus.IDLE
+
+
+def test_a_write_after_plain_reads_is_rolled_back_unless_committed(
+    database: Database, table: Table
+) -> None:
+    database.session.execute(plain_read(select(literal(1))))
+    database.session.execute(insert(table).values(n=1))
+    database.remove_session()
+    assert _count(database, table) == 0
+
+
+def _insert_then_fail(database: Database, table: Table) -> None:
+    with transaction(database.session) as session:
+        session.execute(insert(table).values(n=3))
+        raise ZeroDivisionError
+
+
+def test_work_in_a_transaction_is_committed_together_or_not_at_all(
+    database: Database, table: Table
+) -> None:
+    with transaction(database.session) as session:
+        session.execute(plain_read(select(literal(1))))
+        session.execute(insert(table).values(n=1))
+        session.execute(insert(table).values(n=2))
+    database.remove_session()
+    with pytest.raises(ZeroDivisionError):
+        _insert_then_fail(database, table)
+    database.remove_session()
+    assert _count(database, table) == 2
+
+
+def test_autocommit_asked_for_is_kept(database: Database, table: Table) -> None:
+    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(insert(table).values(n=1))
+        connection.rollback()
+    assert _count(database, table) == 1
+
+
+def test_a_connection_the_server_dropped_fails_once_and_is_replaced(
+    database: Database, admin: Engine
+) -> None:
+    pid = database.session.execute(plain_read(select(text("pg_backend_pid()")))).scalar_one()
+    database.remove_session()
+    with admin.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    # No ping before use: the first unit of work on the dead connection finds out...
+    with pytest.raises(Unavailable):
+        database.session.execute(plain_read(select(literal(1))))
+    database.remove_session()
+    # ...and the pool has replaced it for the next one.
+    assert database.session.execute(plain_read(select(literal(1)))).scalar_one() == 1
