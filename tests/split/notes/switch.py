@@ -89,6 +89,9 @@ class Switch:
                 _close(client)
                 continue
             client.settimeout(None)
+            for sock in (client, upstream):
+                # gRPC writes small frames and waits for answers: no Nagle delay in between.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 if not self._on:
                     _close(client)
