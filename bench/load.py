@@ -107,7 +107,13 @@ async def _grpc_run(args: argparse.Namespace) -> str:
 
     from app.api.grpc.generated.v1 import notes_pb2, notes_pb2_grpc
 
-    channels = [grpc.aio.insecure_channel(args.target) for _ in range(max(1, args.channels))]
+    # A subchannel pool of each channel's own: otherwise channels to one target share one
+    # connection, and a server with several processes would see one client.
+    options = (("grpc.use_local_subchannel_pool", 1),)
+    channels = [
+        grpc.aio.insecure_channel(args.target, options=options)
+        for _ in range(max(1, args.channels))
+    ]
     try:
         for channel in channels:
             await asyncio.wait_for(channel.channel_ready(), timeout=10)

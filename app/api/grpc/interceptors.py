@@ -14,7 +14,10 @@
    in :data:`PUBLIC_METHODS` and the health and reflection services need none.
 
 Only unary-unary RPCs are wrapped: every RPC of this API is one, and so is the health check.
-Streaming ones (health ``Watch``, reflection) pass through untouched.
+Streaming ones (health ``Watch``, reflection) pass through untouched. Each interceptor wraps a
+method's handler once and reuses the wrapped handler for every later call of that method
+(grpcio asks the interceptors on every call); what differs between calls, such as the
+metadata, is read from the call's context.
 """
 
 from __future__ import annotations
@@ -101,6 +104,29 @@ def _wrapped(
     )
 
 
+class _Wrapped:
+    """The handlers an interceptor made, by method: made on a method's first call, then reused.
+
+    A handler is made again only if the one it wraps changed (which grpcio never does for a
+    registered method). Two threads making the same method's handler at once both get a
+    working one; the last stays.
+    """
+
+    def __init__(self, make: Callable[[str, Handler], Handler | None]) -> None:
+        self._make = make
+        self._made: dict[str, tuple[Handler, Handler | None]] = {}
+
+    def __call__(self, method: str, handler: Handler | None) -> Handler | None:
+        if handler is None:
+            return None
+        made = self._made.get(method)
+        if made is not None and made[0] is handler:
+            return made[1]
+        wrapped = self._make(method, handler)
+        self._made[method] = (handler, wrapped)
+        return wrapped
+
+
 def _metadata_value(metadata: Iterable[tuple[str, str | bytes]] | None, key: str) -> str | None:
     for name, value in metadata or ():
         if name == key and isinstance(value, str):
@@ -119,18 +145,22 @@ def _status_code(context: grpc.ServicerContext, *, failed: bool) -> grpc.StatusC
 class RequestContextInterceptor(grpc.ServerInterceptor):
     """Request id in, request id out (trailing metadata), one access-log line per RPC."""
 
+    def __init__(self) -> None:
+        self._wrapped = _Wrapped(self._wrap)
+
     def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
     ) -> Handler | None:
-        method = handler_call_details.method
-        given = accepted_request_id(
-            _metadata_value(handler_call_details.invocation_metadata, REQUEST_ID_KEY)
-        )
+        return self._wrapped(handler_call_details.method, continuation(handler_call_details))
 
+    def _wrap(self, method: str, handler: Handler) -> Handler | None:
         def wrap(behavior: Behavior) -> Behavior:
             def with_request_id(request: Any, context: grpc.ServicerContext) -> Any:
                 started = time.perf_counter()
                 failed = False
+                given = accepted_request_id(
+                    _metadata_value(context.invocation_metadata(), REQUEST_ID_KEY)
+                )
                 with bind_request_id(given) as request_id:
                     try:
                         return behavior(request, context)
@@ -148,7 +178,7 @@ class RequestContextInterceptor(grpc.ServerInterceptor):
 
             return with_request_id
 
-        return _wrapped(continuation(handler_call_details), wrap)
+        return _wrapped(handler, wrap)
 
 
 def _log_access(method: str, code: grpc.StatusCode, seconds: float) -> None:
@@ -167,10 +197,14 @@ class LifecycleInterceptor(grpc.ServerInterceptor):
 
     def __init__(self, lifecycle: Lifecycle) -> None:
         self._lifecycle = lifecycle
+        self._wrapped = _Wrapped(self._wrap)
 
     def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
     ) -> Handler | None:
+        return self._wrapped(handler_call_details.method, continuation(handler_call_details))
+
+    def _wrap(self, method: str, handler: Handler) -> Handler | None:
         def wrap(behavior: Behavior) -> Behavior:
             def in_unit_of_work(request: Any, context: grpc.ServicerContext) -> Any:
                 with self._lifecycle.unit_of_work():
@@ -178,18 +212,22 @@ class LifecycleInterceptor(grpc.ServerInterceptor):
 
             return in_unit_of_work
 
-        return _wrapped(continuation(handler_call_details), wrap)
+        return _wrapped(handler, wrap)
 
 
 class ErrorInterceptor(grpc.ServerInterceptor):
     """Errors of the tree to their status, anything else to a logged, generic INTERNAL."""
 
+    def __init__(self) -> None:
+        self._wrapped = _Wrapped(self._wrap)
+
     def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
     ) -> Handler | None:
-        method = handler_call_details.method
-        handler = continuation(handler_call_details)
-        parse = handler.request_deserializer if handler is not None else None
+        return self._wrapped(handler_call_details.method, continuation(handler_call_details))
+
+    def _wrap(self, method: str, handler: Handler) -> Handler | None:
+        parse = handler.request_deserializer
 
         def wrap(behavior: Behavior) -> Behavior:
             def with_status(raw: Any, context: grpc.ServicerContext) -> Any:
@@ -222,12 +260,14 @@ class AuthenticationInterceptor(grpc.ServerInterceptor):
     def __init__(self, runtime: Runtime, services: Sequence[ServedService] = SERVICES) -> None:
         self._runtime = runtime
         self._authenticate = {s.name: s.authenticate for s in services if s.authenticate}
+        self._wrapped = _Wrapped(self._wrap)
 
     def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
     ) -> Handler | None:
-        handler = continuation(handler_call_details)
-        method = handler_call_details.method
+        return self._wrapped(handler_call_details.method, continuation(handler_call_details))
+
+    def _wrap(self, method: str, handler: Handler) -> Handler | None:
         authenticate = self._authenticate.get(method.lstrip("/").partition("/")[0])
         if authenticate is None or not requires_token(method):
             return handler
