@@ -45,6 +45,9 @@ class Settings(BaseServiceSettings):
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     #: threads serving RPCs; more than the database pool allows would only wait for it.
     grpc_max_workers: int = Field(default=10, ge=1, le=256)
+    #: server processes sharing the port, each with its own threads and pool (Linux; one
+    #: elsewhere). One process of Python runs on about one core, whatever its threads.
+    grpc_processes: int = Field(default=2, ge=1, le=64)
     #: seconds in-flight RPCs have to finish after SIGTERM before they are cancelled.
     grpc_grace_seconds: float = Field(default=30, ge=0, le=600)
 

@@ -1,27 +1,46 @@
 """``python -m app.api.grpc``: serve the gRPC API, configured only by the environment.
 
-``GRPC_HOST``, ``GRPC_PORT`` (0 picks a free port), ``GRPC_MAX_WORKERS``,
+``GRPC_HOST``, ``GRPC_PORT`` (0 picks a free port), ``GRPC_MAX_WORKERS``, ``GRPC_PROCESSES``,
 ``GRPC_GRACE_SECONDS`` and everything else :mod:`app.config` reads (see ``.env.example``).
 Prints ``gRPC  HOST:PORT`` once it listens. On SIGTERM or SIGINT the health service turns
 NOT_SERVING, the server stops taking RPCs and gives in-flight ones ``GRPC_GRACE_SECONDS`` to
 finish, the shutdown hooks run, and the process exits 0.
+
+With ``GRPC_PROCESSES`` above 1 (on Linux) this process only supervises: it checks the port
+is free (taking a free one for port 0), forks that many servers sharing it (the kernel
+spreads connections over them), prints the line once they all listen, passes SIGTERM and
+SIGINT on and exits 0 once they have all stopped. If one of them exits on its own, it stops
+the others and exits 1. Python runs one process on about one core whatever its threads, so
+this is how the gRPC server uses more than one, as gunicorn's workers do for REST.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import signal
+import socket
 import sys
 import threading
+import time
+from collections.abc import Callable
 from types import FrameType
+from typing import NoReturn
 
 from grpc_health.v1 import health
 
 from app import bootstrap, config
 from app.api.grpc.server import create_grpc_server, grpc_address
+from app.config import Settings
 from common.config import ConfigurationError
 
 logger = logging.getLogger("app.api.grpc")
+
+#: Where the kernel spreads the connections of one port over the processes bound to it.
+_SHARES_PORTS = sys.platform == "linux"
+#: Seconds the supervisor gives a server beyond its grace period to stop before killing it.
+_STOP_MARGIN = 10.0
 
 
 def main() -> int:
@@ -37,13 +56,29 @@ def main() -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, on_signal)
 
+    if settings.grpc_processes == 1 or not _SHARES_PORTS:
+        return _serve(settings, stopping, announce=_print)
+    return _supervise(settings, stopping)
+
+
+def _print(line: str) -> None:
+    sys.stdout.write(f"{line}\n")
+    sys.stdout.flush()
+
+
+def _serve(
+    settings: Settings,
+    stopping: threading.Event,
+    *,
+    announce: Callable[[str], None],
+    share_port: bool = False,
+) -> int:
     health_servicer = health.HealthServicer()
-    server = create_grpc_server(settings, health_servicer=health_servicer)
+    server = create_grpc_server(settings, health_servicer=health_servicer, share_port=share_port)
     port = server.add_insecure_port(grpc_address(settings.grpc_host, settings.grpc_port))
     server.start()
     address = grpc_address(settings.grpc_host, port)
-    sys.stdout.write(f"gRPC  {address}\n")
-    sys.stdout.flush()
+    announce(f"gRPC  {address}")
     logger.info("serving gRPC on %s", address)
 
     stopping.wait()
@@ -52,6 +87,108 @@ def main() -> int:
     server.stop(settings.grpc_grace_seconds).wait()
     bootstrap.shutdown()
     return 0
+
+
+def _free_port(host: str, port: int) -> int:
+    """``port`` (or a free one for 0), checked free: bound without sharing, then let go.
+
+    The servers bind it with SO_REUSEPORT, so a server already there (ours or anyone's) makes
+    this bind fail, as it would a single server's.
+    """
+    bare = host.strip("[]")
+    with socket.socket(socket.AF_INET6 if ":" in bare else socket.AF_INET) as sock:
+        sock.bind((bare, port))
+        found: int = sock.getsockname()[1]
+    return found
+
+
+def _supervise(settings: Settings, stopping: threading.Event) -> int:
+    """Fork the servers (nothing of gRPC exists yet here), wait for a signal, stop them."""
+    try:
+        port = _free_port(settings.grpc_host, settings.grpc_port)
+    except OSError as exc:
+        sys.exit(f"cannot listen on {settings.grpc_host} port {settings.grpc_port}: {exc}")
+    shared = settings.model_copy(update={"grpc_port": port})
+    servers: dict[int, int | None] = {}  # pid: exit status once it exited
+    ready = []
+    try:
+        for _ in range(settings.grpc_processes):
+            reader, writer = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the server
+                os.close(reader)
+                _exit_as(_served(shared, stopping, writer))
+            os.close(writer)
+            servers[pid] = None
+            ready.append(reader)
+        # Each server writes one line once it listens; an empty read: it died first.
+        if all(_read_line(reader) for reader in ready) and not stopping.is_set():
+            _print(f"gRPC  {grpc_address(settings.grpc_host, port)}")
+            while not stopping.wait(0.2):
+                if _reap(servers):
+                    logger.error("a gRPC server process exited; stopping the others")
+                    break
+    finally:
+        for reader in ready:
+            os.close(reader)
+        _stop(servers, settings.grpc_grace_seconds + _STOP_MARGIN)
+    return 0 if stopping.is_set() and all(status == 0 for status in servers.values()) else 1
+
+
+def _served(settings: Settings, stopping: threading.Event, ready: int) -> int:
+    def announce(line: str) -> None:
+        os.write(ready, f"{line}\n".encode())
+        os.close(ready)
+
+    try:
+        return _serve(settings, stopping, announce=announce, share_port=True)
+    except BaseException:
+        logger.exception("the gRPC server process failed")
+        return 1
+
+
+def _exit_as(status: int) -> NoReturn:
+    logging.shutdown()
+    os._exit(status)
+
+
+def _read_line(fd: int) -> bytes:
+    with os.fdopen(os.dup(fd), "rb", buffering=0) as pipe:
+        return pipe.readline()
+
+
+def _reap(servers: dict[int, int | None]) -> bool:
+    """Record the exit status of servers that exited; whether any had."""
+    exited = False
+    for pid, status in servers.items():
+        if status is None:
+            done, wait_status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                servers[pid] = os.waitstatus_to_exitcode(wait_status)
+                exited = True
+    return exited
+
+
+def _running(servers: dict[int, int | None]) -> list[int]:
+    _reap(servers)
+    return [pid for pid, status in servers.items() if status is None]
+
+
+def _signal(pids: list[int], signum: signal.Signals) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+
+def _stop(servers: dict[int, int | None], timeout: float) -> None:
+    """SIGTERM to the servers still running; SIGKILL to those still running ``timeout`` later."""
+    _signal(_running(servers), signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while (running := _running(servers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    _signal(running, signal.SIGKILL)
+    while _running(servers):
+        time.sleep(0.05)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,9 @@ _OPTIONS: Sequence[tuple[str, int]] = (
     # One server per port: a second process on the same port is an error, not a silent share.
     ("grpc.so_reuseport", 0),
 )
+#: The processes of one ``python -m app.api.grpc`` share its port; the kernel spreads the
+#: connections over them. The parent checks the port is free first (see its docstring).
+_SHARED_PORT_OPTIONS: Sequence[tuple[str, int]] = (("grpc.so_reuseport", 1),)
 
 
 def grpc_address(host: str, port: int) -> str:
@@ -40,6 +43,7 @@ def create_grpc_server(
     max_workers: int | None = None,
     health_servicer: health.HealthServicer | None = None,
     runtime: Runtime | None = None,
+    share_port: bool = False,
 ) -> grpc.Server:
     """A gRPC server for ``settings``, not started.
 
@@ -48,7 +52,8 @@ def create_grpc_server(
     returns the port. Pass ``health_servicer`` to control health at shutdown: every service
     and ``""`` start SERVING. A ``runtime`` built by the caller is served instead of
     :func:`app.bootstrap.bootstrap` ``(settings)`` (a test that runs two services in one
-    process gives each its own).
+    process gives each its own). ``share_port`` lets other processes bind the same port (the
+    processes of ``python -m app.api.grpc`` with ``GRPC_PROCESSES`` above 1 do).
     """
     runtime = runtime or bootstrap.bootstrap(settings)
     server = grpc.server(
@@ -56,7 +61,7 @@ def create_grpc_server(
             max_workers=max_workers or settings.grpc_max_workers, thread_name_prefix="grpc"
         ),
         interceptors=default_interceptors(runtime),
-        options=_OPTIONS,
+        options=_SHARED_PORT_OPTIONS if share_port else _OPTIONS,
     )
     for service in SERVICES:
         service.add_to_server(runtime, server)
