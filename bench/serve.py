@@ -267,7 +267,8 @@ def _describe_servers(rest_server: str, env: dict[str, str]) -> str:
     else:
         rest = f"granian {settings.web_concurrency} workers x{settings.rest_threads} threads"
     return (
-        f"REST {rest}; gRPC {settings.grpc_max_workers} threads; "
+        f"REST {rest}; gRPC {settings.grpc_processes} processes x "
+        f"{settings.grpc_max_workers} threads; "
         f"pool {settings.database_pool_size}+{settings.database_pool_size} per process; "
         f"log level {settings.log_level}"
     )

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Table,
+    bindparam,
     create_engine,
     func,
     insert,
@@ -27,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.pool import NullPool
 
-from common.db import Database, normalize_url, plain_read, transaction
+from common.db import Database, fetch_one, normalize_url, plain_read, transaction
 from common.errors import Unavailable
 
 
@@ -50,7 +51,11 @@ def admin(pg_database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def table(admin: Engine) -> Iterator[Table]:
-    """A table of its own, committed, dropped after the test."""
+    """A table of its own, committed, dropped after the test.
+
+    Ask for it before ``database``, so that the database's connections are closed first
+    (an open transaction of theirs would hold the table).
+    """
     probe = Table(f"probe_{uuid.uuid4().hex[:12]}", MetaData(), Column("n", Integer))
     with admin.connect() as connection:
         probe.create(connection)
@@ -91,7 +96,7 @@ def test_any_other_statement_opens_the_transaction_and_later_reads_run_in_it(
 
 
 def test_a_write_after_plain_reads_is_rolled_back_unless_committed(
-    database: Database, table: Table
+    table: Table, database: Database
 ) -> None:
     database.session.execute(plain_read(select(literal(1))))
     database.session.execute(insert(table).values(n=1))
@@ -106,7 +111,7 @@ def _insert_then_fail(database: Database, table: Table) -> None:
 
 
 def test_work_in_a_transaction_is_committed_together_or_not_at_all(
-    database: Database, table: Table
+    table: Table, database: Database
 ) -> None:
     with transaction(database.session) as session:
         session.execute(plain_read(select(literal(1))))
@@ -119,7 +124,7 @@ def test_work_in_a_transaction_is_committed_together_or_not_at_all(
     assert _count(database, table) == 2
 
 
-def test_autocommit_asked_for_is_kept(database: Database, table: Table) -> None:
+def test_autocommit_asked_for_is_kept(table: Table, database: Database) -> None:
     with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(insert(table).values(n=1))
         connection.rollback()
@@ -139,3 +144,31 @@ def test_a_connection_the_server_dropped_fails_once_and_is_replaced(
     database.remove_session()
     # ...and the pool has replaced it for the next one.
     assert database.session.execute(plain_read(select(literal(1)))).scalar_one() == 1
+
+
+def test_fetch_one_runs_through_the_driver_outside_or_inside_the_transaction(
+    table: Table, database: Database
+) -> None:
+    count = select(func.count()).select_from(table).where(table.c.n >= bindparam("least"))
+    assert fetch_one(database.session, count, {"least": 0}) == (0,)
+    assert _status(database) is pq.TransactionStatus.IDLE
+    database.session.execute(insert(table).values(n=1))
+    assert fetch_one(database.session, count, {"least": 1}) == (1,)  # sees its own write
+    assert fetch_one(database.session, select(table.c.n).where(table.c.n > 1), {}) is None
+    database.remove_session()
+    assert _count(database, table) == 0
+
+
+def test_fetch_one_on_a_dropped_connection_is_unavailable_once(
+    database: Database, admin: Engine
+) -> None:
+    pid = select(text("pg_backend_pid()"))
+    backend = fetch_one(database.session, pid, {})
+    assert backend is not None
+    database.remove_session()
+    with admin.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend[0]})
+    with pytest.raises(Unavailable):
+        fetch_one(database.session, pid, {})
+    database.remove_session()
+    assert fetch_one(database.session, pid, {}) is not None

@@ -10,21 +10,19 @@ from sqlalchemy import Select, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db.auth.models import TokenRow
-from common.db import plain_read
+from common.db import fetch_one
 
 __all__ = ["TokenRepository"]
 
 
 @functools.cache
 def _active_user_id() -> Select[uuid.UUID]:
-    # Every authenticated request runs this: built once, it needs no transaction (plain_read),
-    # and it loads one column rather than a row object.
-    return plain_read(
-        select(TokenRow.user_id).where(
-            TokenRow.token_hash == bindparam("token_hash"),
-            TokenRow.revoked_at.is_(None),
-            TokenRow.expires_at > bindparam("now"),
-        )
+    # Every authenticated request runs this, so it is built once and the driver runs it
+    # (common.db.fetch_one): one column, no row object, no transaction.
+    return select(TokenRow.user_id).where(
+        TokenRow.token_hash == bindparam("token_hash"),
+        TokenRow.revoked_at.is_(None),
+        TokenRow.expires_at > bindparam("now"),
     )
 
 
@@ -39,8 +37,11 @@ class TokenRepository:
 
     def active_user_id(self, token_hash: bytes, now: dt.datetime) -> uuid.UUID | None:
         """The user of the token with this hash, unless it expired or was revoked by ``now``."""
-        found = self._session.execute(_active_user_id(), {"token_hash": token_hash, "now": now})
-        return found.scalar_one_or_none()
+        row = fetch_one(self._session, _active_user_id(), {"token_hash": token_hash, "now": now})
+        if row is None:
+            return None
+        user_id: uuid.UUID = row[0]
+        return user_id
 
     def revoke(self, token_hash: bytes, now: dt.datetime) -> bool:
         result = self._session.execute(

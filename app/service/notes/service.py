@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from app.db.notes.models import NoteRow
-from app.db.notes.repository import NoteRepository
+from app.db.notes.repository import NoteRecord, NoteRepository
 from app.service.notes.users import UserDirectory
 from app.service.pagination import Page, check_limit, decode_cursor, encode_cursor
 from app.service.validation import FieldErrors, parse_id, require_text
@@ -42,7 +42,7 @@ class Note:
     updated_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: NoteRow) -> Note:
+    def from_row(cls, row: NoteRow | NoteRecord) -> Note:
         return cls(row.id, row.owner_id, row.title, row.body, row.created_at, row.updated_at)
 
 
@@ -92,7 +92,10 @@ class NotesService:
             return Note.from_row(row)
 
     def get(self, owner_id: uuid.UUID, note_id: str | uuid.UUID) -> Note:
-        return Note.from_row(self._row(owner_id, note_id))
+        record = self._notes.read(owner_id, parse_id(note_id, what="note"))
+        if record is None:
+            raise NotFound("note not found")
+        return Note.from_row(record)
 
     def list(
         self,

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
+import psycopg
 from sqlalchemy import (
     Connection,
     DateTime,
@@ -32,10 +33,11 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.engine import ExceptionContext, ExecutionContext
+from sqlalchemy.engine import Dialect, ExceptionContext, ExecutionContext
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.expression import ClauseElement
 
 from common.errors import Unavailable
 
@@ -43,6 +45,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "Database",
     "UTCDateTime",
+    "fetch_one",
     "make_metadata",
     "normalize_url",
     "plain_read",
@@ -108,6 +111,50 @@ def plain_read(statement: ExecutableT) -> ExecutableT:
     function that writes).
     """
     return statement.execution_options(**{_PLAIN_READ: True})
+
+
+def fetch_one(
+    session: Session, statement: ClauseElement, parameters: Mapping[str, Any]
+) -> tuple[Any, ...] | None:
+    """The first row of a plain read, which the driver runs on the unit of work's connection.
+
+    For the few single-row lookups every request makes (a bearer token, the resource asked
+    for): the statement is compiled once, the driver prepares it after a few runs, and none of
+    SQLAlchemy's per-statement work is done, which costs about as much again as the round trip
+    itself. Like a :func:`plain_read` it opens no transaction, and inside one it runs in it. A
+    lost connection raises :class:`~common.errors.Unavailable` and leaves the pool. Values
+    pass to and from the driver untouched (no column type processes them), so select and
+    compare only columns whose Python types psycopg handles itself: uuid, bytes, str, numbers,
+    timezone-aware datetimes. ``DATABASE_ECHO`` does not show these statements.
+    """
+    connection = session.connection()
+    sql, literals = _driver_sql(statement, connection.dialect)
+    driver: psycopg.Connection[tuple[Any, ...]] | None = connection.connection.driver_connection
+    if driver is None:  # pragma: no cover - only an invalidated connection has none
+        raise Unavailable("the database is unavailable")
+    try:
+        with driver.cursor() as cursor:
+            cursor.execute(
+                sql, {**literals, **parameters} if literals else parameters, prepare=True
+            )
+            row: tuple[Any, ...] | None = cursor.fetchone()
+            return row
+    except psycopg.OperationalError as exc:
+        connection.invalidate(exc)
+        raise Unavailable("the database is unavailable") from exc
+
+
+_compiled: dict[int, tuple[ClauseElement, str, dict[str, Any]]] = {}
+
+
+def _driver_sql(statement: ClauseElement, dialect: Dialect) -> tuple[str, dict[str, Any]]:
+    """``statement`` as the driver's SQL and its literal values, compiled on first use."""
+    found = _compiled.get(id(statement))
+    if found is None or found[0] is not statement:  # the statement is kept, so ids stay unique
+        compiled = statement.compile(dialect=dialect)
+        found = (statement, str(compiled), dict(compiled.params))
+        _compiled[id(statement)] = found
+    return found[1], found[2]
 
 
 class Database:
