@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import http.client
 import json
+import math
 import re
 import subprocess
 import sys
@@ -215,14 +216,20 @@ def run_wrk(
     warmup: float,
     duration: float,
 ) -> Run:
-    """Warm up, then measure ``url`` with wrk (one thread: it is not the bottleneck here)."""
+    """Warm up, then measure ``url`` with wrk (one thread: it is not the bottleneck here).
+
+    wrk counts whole seconds: both times are rounded up to one.
+    """
     base = [wrk, "-t1", f"-c{connections}", "--timeout", "30s"]
     for header in headers:
         base += ["-H", header]
     if warmup > 0:
-        subprocess.run([*base, f"-d{warmup:g}s", url], check=True, capture_output=True)
+        subprocess.run([*base, f"-d{math.ceil(warmup)}s", url], check=True, capture_output=True)
     done = subprocess.run(
-        [*base, f"-d{duration:g}s", "--latency", url], check=True, capture_output=True, text=True
+        [*base, f"-d{math.ceil(duration)}s", "--latency", url],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return parse_wrk(done.stdout)
 

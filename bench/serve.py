@@ -269,7 +269,7 @@ def _describe_servers(rest_server: str, env: dict[str, str]) -> str:
     return (
         f"REST {rest}; gRPC {settings.grpc_processes} processes x "
         f"{settings.grpc_max_workers} threads; "
-        f"pool {settings.database_pool_size}+{settings.database_pool_size} per process; "
+        f"up to {2 * settings.database_pool_size} connections per process; "
         f"log level {settings.log_level}"
     )
 
@@ -463,7 +463,8 @@ def table(results: dict[str, list[Run]]) -> str:
     lines = [header, "-" * len(header)]
     for name, run in medians.items():
         target = TARGETS.get(name)
-        share = "" if name == FLOOR else f"{ratio(run.per_second, floor):.3f}"
+        fraction = ratio(run.per_second, floor)
+        share = "" if name == FLOOR or math.isnan(fraction) else f"{fraction:.3f}"
         verdict = "" if target is None else ("met" if target.met_by(run) else "NOT MET")
         lines.append(
             f"{name:<30} {run.per_second:>8,.0f} {_ms(run.p50_ms):>7} {_ms(run.p99_ms):>7} "
@@ -492,7 +493,7 @@ def _parser() -> argparse.ArgumentParser:
         "--grpc-processes", type=int, default=1, help="processes of the gRPC load client"
     )
     parser.add_argument(
-        "--grpc-channels", type=int, default=4, help="gRPC channels per load process"
+        "--grpc-channels", type=int, default=8, help="gRPC channels (connections) per load process"
     )
     parser.add_argument(
         "--python-client", action="store_true", help="load REST with Python even if wrk exists"
