@@ -110,13 +110,14 @@ def _supervise(settings: Settings, stopping: threading.Event) -> int:
         sys.exit(f"cannot listen on {settings.grpc_host} port {settings.grpc_port}: {exc}")
     shared = settings.model_copy(update={"grpc_port": port})
     servers: dict[int, int | None] = {}  # pid: exit status once it exited
-    ready = []
+    ready: list[int] = []  # the read ends of the servers' pipes
     try:
         for _ in range(settings.grpc_processes):
             reader, writer = os.pipe()
             pid = os.fork()
             if pid == 0:  # the server
-                os.close(reader)
+                for inherited in (*ready, reader):
+                    os.close(inherited)
                 _exit_as(_served(shared, stopping, writer))
             os.close(writer)
             servers[pid] = None

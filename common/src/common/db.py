@@ -8,11 +8,13 @@ Every round trip to the database costs about as much as the query itself, so the
 spends none it does not need: no ping when a connection leaves the pool (a connection found
 dead raises :class:`~common.errors.Unavailable` once, and the pool replaces it and every other
 connection as old), and a unit of work that only runs statements marked with
-:func:`plain_read` never opens a transaction, so it sends no ``BEGIN`` and no ``ROLLBACK``;
-that also keeps the driver's prepared statements, which a ``ROLLBACK`` discards. The first
-statement that is not so marked opens the transaction as before, and everything after it runs
-inside. Under ``READ COMMITTED`` (PostgreSQL's default, and this engine's) a read sees the
-same rows inside a transaction as outside one, so the marking changes no result.
+:func:`plain_read`, or run by :func:`fetch_one`, never opens a transaction, so it sends no
+``BEGIN`` and no ``ROLLBACK``; that also keeps the driver's prepared statements, which a
+``ROLLBACK`` discards. The first statement that is neither opens the transaction as before,
+and everything after it runs inside. Under ``READ COMMITTED`` (PostgreSQL's default, and this
+engine's) a read sees the same rows inside a transaction as outside one, so this changes no
+result. :func:`fetch_one` also skips SQLAlchemy's own per-statement work, which costs about as
+much again as a round trip, for the single-row lookups every request makes.
 """
 
 from __future__ import annotations
@@ -119,9 +121,9 @@ def fetch_one(
     """The first row of a plain read, which the driver runs on the unit of work's connection.
 
     For the few single-row lookups every request makes (a bearer token, the resource asked
-    for): the statement is compiled once, the driver prepares it after a few runs, and none of
-    SQLAlchemy's per-statement work is done, which costs about as much again as the round trip
-    itself. Like a :func:`plain_read` it opens no transaction, and inside one it runs in it. A
+    for): the statement is compiled once, the server prepares it on its first run on each
+    connection, and none of SQLAlchemy's per-statement work is done, which costs about as much
+    again as the round trip itself. Like a :func:`plain_read` it opens no transaction, and inside one it runs in it. A
     lost connection raises :class:`~common.errors.Unavailable` and leaves the pool. Values
     pass to and from the driver untouched (no column type processes them), so select and
     compare only columns whose Python types psycopg handles itself: uuid, bytes, str, numbers,
