@@ -423,10 +423,9 @@ def scenarios(
         "grpc",
         "--target",
         servers.grpc_target,
-        "--note-id",
-        seed.note_id,
-        "--token",
-        seed.token,
+        f"--note-id={seed.note_id}",
+        # In one argument: a token may start with "-".
+        f"--token={seed.token}",
         "--channels",
         str(options.grpc_channels),
     ]
