@@ -12,7 +12,7 @@ from sqlalchemy import Select, bindparam, delete, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.db.notes.models import NoteRow
-from common.db import fetch_one
+from common.db import fetch_one, plain_read
 
 __all__ = ["NoteRecord", "NoteRepository"]
 
@@ -97,7 +97,7 @@ class NoteRepository:
                     NoteRow.body.ilike(pattern, escape="\\"),
                 )
             )
-        return self._session.scalars(query).all()
+        return self._session.scalars(plain_read(query)).all()
 
     def delete(self, owner_id: uuid.UUID, note_id: uuid.UUID) -> bool:
         result = self._session.execute(

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.db.users.models import UserRow
+from common.db import PLAIN_READ, plain_read
 
 __all__ = ["DuplicateEmail", "UserRepository"]
 
@@ -45,18 +46,21 @@ class UserRepository:
             raise DuplicateEmail(email)
         return row
 
+    # The reads are plain reads (common.db.plain_read): a unit of work that only reads opens
+    # no transaction; one that goes on to write opens it at its first write.
     def get(self, user_id: uuid.UUID) -> UserRow | None:
-        return self._session.get(UserRow, user_id)
+        return self._session.get(UserRow, user_id, execution_options=PLAIN_READ)
 
     def get_by_email(self, email: str) -> UserRow | None:
-        return self._session.scalars(select(UserRow).where(UserRow.email == email)).one_or_none()
+        query = plain_read(select(UserRow).where(UserRow.email == email))
+        return self._session.scalars(query).one_or_none()
 
     def page(self, *, after: tuple[dt.datetime, uuid.UUID] | None, limit: int) -> Sequence[UserRow]:
         """Users in creation order (ties broken by id), starting after the ``after`` key."""
         query = select(UserRow).order_by(UserRow.created_at, UserRow.id).limit(limit)
         if after is not None:
             query = query.where(tuple_(UserRow.created_at, UserRow.id) > tuple_(*after))
-        return self._session.scalars(query).all()
+        return self._session.scalars(plain_read(query)).all()
 
     def delete(self, user_id: uuid.UUID) -> bool:
         result = self._session.execute(delete(UserRow).where(UserRow.id == user_id))

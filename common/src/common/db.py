@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import psycopg
@@ -45,6 +46,7 @@ from common.errors import Unavailable
 
 __all__ = [
     "NAMING_CONVENTION",
+    "PLAIN_READ",
     "Database",
     "UTCDateTime",
     "fetch_one",
@@ -100,6 +102,9 @@ class UTCDateTime(DateTime):
 
 #: The execution option :func:`plain_read` sets.
 _PLAIN_READ = "plain_read"
+#: :func:`plain_read`'s mark as execution options, for calls that take options rather than a
+#: statement, such as ``Session.get(Row, key, execution_options=PLAIN_READ)``.
+PLAIN_READ: Mapping[str, Any] = MappingProxyType({_PLAIN_READ: True})
 
 ExecutableT = TypeVar("ExecutableT", bound=Executable)
 
