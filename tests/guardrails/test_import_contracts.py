@@ -16,6 +16,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
@@ -122,6 +124,7 @@ def test_the_tree_as_it_is_keeps_every_contract(tmp_path: Path) -> None:
     assert _statuses(output) == dict.fromkeys(_contract_names().values(), "KEPT"), output
 
 
+@pytest.mark.slow
 def test_each_forbidden_import_breaks_its_contract(tmp_path: Path) -> None:
     names = _contract_names()
     runs = []

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 # Run with `python -c SCRIPT package...`: imports every module of the packages after making
 # anything that would open a connection or build an engine raise.
 SCRIPT = """
@@ -59,6 +61,7 @@ sys.exit(1 if failures else 0)
 """
 
 
+@pytest.mark.slow
 def test_importing_any_module_of_app_and_common_has_no_side_effect(tmp_path: Path) -> None:
     # A control package beside them, in the same run, shows that side effects are caught.
     control = tmp_path / "eager"

@@ -117,6 +117,7 @@ finally:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not shutil.which("initdb"), reason="no initdb on PATH")
 def test_a_throwaway_cluster_from_initdb_on_path() -> None:
     """Source 3, as `nix develop` users get it (run as nobody when the suite runs as root)."""

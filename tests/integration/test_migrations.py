@@ -87,6 +87,7 @@ def test_there_is_exactly_one_head() -> None:
     assert len(script.get_heads()) == 1, f"merge the heads: {script.get_heads()}"
 
 
+@pytest.mark.slow
 def test_stairway_every_revision_upgrades_downgrades_and_upgrades_again(
     empty_database: Engine,
 ) -> None:

@@ -54,6 +54,7 @@ def _first_line(process: subprocess.Popen[str], timeout: float = 15) -> str:
     return process.stdout.readline().strip()
 
 
+@pytest.mark.slow
 def test_serves_until_sigterm_then_exits_zero(pg_database_url: str, tmp_path: Path) -> None:
     process = _start(_environment(pg_database_url), tmp_path)
     try:

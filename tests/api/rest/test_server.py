@@ -64,6 +64,7 @@ def test_unknown_arguments_are_refused() -> None:
         entry_point.main(["--port", "80"])
 
 
+@pytest.mark.slow
 def test_it_imports_without_settings_and_stops_naming_each_bad_variable(tmp_path: Path) -> None:
     # No DATABASE_URL at all: the modules import fine, then loading the settings fails.
     env = {"REST_PORT": "70000", "WEB_CONCURRENCY": "0"}
