@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 
 from app.remote.grpc import Connection
+from common.errors import Unauthenticated
 
 __all__ = ["RemoteUserDirectory"]
 
@@ -24,8 +25,10 @@ class RemoteUserDirectory:
     def caller_id(self, token: str | None) -> uuid.UUID:
         from app.api.grpc.generated.v1 import auth_pb2, auth_pb2_grpc
 
+        if not token:  # no call needed, so the answer is the same when users is down
+            raise Unauthenticated("a valid bearer token is required")
         stub = auth_pb2_grpc.AuthServiceStub(self._connection.channel)
-        request = auth_pb2.ResolveTokenRequest(token=token or "")
+        request = auth_pb2.ResolveTokenRequest(token=token)
         response = self._connection.call(stub.ResolveToken, request, idempotent=True)
         return uuid.UUID(response.user.id)
 

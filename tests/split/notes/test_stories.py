@@ -172,6 +172,8 @@ def test_notes_answers_unavailable_while_users_is_down_and_recovers(
     users_switch.cut()
     try:
         assert refusal(lambda: client.get_note(token, note.id)).outcome() == USERS_DOWN
+        # A request with no token needs no answer from users: it is refused as before.
+        assert refusal(lambda: client.get_note(None, note.id)).outcome() == MISSING_TOKEN
     finally:
         users_switch.restore()
     deadline = time.monotonic() + 10
