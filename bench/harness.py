@@ -8,10 +8,10 @@ and ``TRUNCATE`` after each test).
 
 Per-test figures are the steady state: inside pytest, the time from the first test's call to
 the last test's call, over the tests in between (each interval holds one test's call, its
-teardown and the next one's setup). What a run pays once, before its first test's call
-(the worker database cloned from the template, the app bootstrapped) or after its last (the
-database dropped), is left out of them and printed on its own line, as is interpreter
-start-up and collection.
+teardown and the next one's setup). What a run pays once is left out of them: interpreter
+start-up and collection, the last test's teardown (the database dropped), and what comes
+before the first test's call (the worker database cloned from the template, the app
+bootstrapped), which is printed on its own line as the start-up.
 """
 
 from __future__ import annotations
