@@ -67,6 +67,8 @@ __all__ = [
 POLL_SECONDS = 0.1
 #: Seconds between two looks at the source files (with --reload).
 WATCH_SECONDS = 0.25
+#: Seconds to wait, once a child is reaped, for the rest of its session to be gone.
+SESSION_END_SECONDS = 5.0
 _STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
@@ -190,16 +192,38 @@ class Supervisor:
         for child in self.children:
             _kill_session(child.process.pid)
             status = child.process.wait()
+            if not _session_ended(child.process.pid, SESSION_END_SECONDS):
+                self.say(f"{child.name} left processes in its process group {child.process.pid}")
             child.relay.join(timeout=5)
             if child in running:
                 self.say(f"{child.name} stopped (exit status {status})")
         self.children.clear()
 
 
-def _kill_session(pid: int) -> None:
-    """SIGKILL whatever still runs in the process group ``pid`` leads."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
+def _kill_session(pid: int) -> bool:
+    """SIGKILL whatever still runs in the process group ``pid`` leads; whether any did.
+
+    The signal is only sent: a process killed is gone once it has died and been reaped.
+    """
+    try:
         os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):  # none left, or the id is someone else's now
+        return False
+    return True
+
+
+def _session_ended(pid: int, timeout: float) -> bool:
+    """Kill what is left of the (reaped) leader ``pid``'s group until none is, for ``timeout`` s.
+
+    What its leader left behind (a worker killed mid-exit, say) was handed to init, which reaps
+    it a moment after it dies; until then the group still exists.
+    """
+    deadline = time.monotonic() + timeout
+    while _kill_session(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
