@@ -59,6 +59,7 @@ __all__ = [
     "grpc_answers",
     "main",
     "rest_answers",
+    "running_in_group",
     "supervise_with_reload",
     "wait_until_answering",
 ]
@@ -67,7 +68,7 @@ __all__ = [
 POLL_SECONDS = 0.1
 #: Seconds between two looks at the source files (with --reload).
 WATCH_SECONDS = 0.25
-#: Seconds to wait, once a child is reaped, for the rest of its session to be gone.
+#: Seconds to wait, once a child is reaped, for the rest of its session to have exited.
 SESSION_END_SECONDS = 5.0
 _STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
@@ -200,30 +201,52 @@ class Supervisor:
         self.children.clear()
 
 
-def _kill_session(pid: int) -> bool:
-    """SIGKILL whatever still runs in the process group ``pid`` leads; whether any did.
-
-    The signal is only sent: a process killed is gone once it has died and been reaped.
-    """
-    try:
+def _kill_session(pid: int) -> None:
+    """SIGKILL whatever still runs in the process group ``pid`` leads."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):  # none left, or the id is someone else's now
-        return False
-    return True
 
 
 def _session_ended(pid: int, timeout: float) -> bool:
-    """Kill what is left of the (reaped) leader ``pid``'s group until none is, for ``timeout`` s.
+    """Whether nothing runs any more in the (reaped) leader ``pid``'s group, within ``timeout`` s.
 
-    What its leader left behind (a worker killed mid-exit, say) was handed to init, which reaps
-    it a moment after it dies; until then the group still exists.
+    What its leader left behind (a worker it had not reaped, say) was handed to init; once
+    killed it is a zombie until init reaps it, which may be a second later: dead already, so
+    it does not count.
     """
     deadline = time.monotonic() + timeout
-    while _kill_session(pid):
+    while running_in_group(pid):
         if time.monotonic() >= deadline:
             return False
+        _kill_session(pid)
         time.sleep(0.01)
     return True
+
+
+def running_in_group(pgid: int) -> list[int]:
+    """The processes of group ``pgid`` that have not exited (zombies left out, where known).
+
+    On Linux, from ``/proc``; elsewhere ``[pgid]`` while the group has any process at all.
+    """
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").is_file():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return []
+        except PermissionError:  # the id is another user's group now: not ours
+            return []
+        return [pgid]
+    running = []
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # it exited while we looked
+            continue
+        # After the command: state, parent, process group (proc(5)).
+        if fields and fields[0] not in ("Z", "X") and int(fields[2]) == pgid:
+            running.append(int(stat.parent.name))
+    return running
 
 
 def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
