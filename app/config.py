@@ -43,8 +43,12 @@ class Settings(BaseServiceSettings):
     grpc_host: str = Field(default="127.0.0.1", pattern=r"^[A-Za-z0-9.:\-\[\]]+$")
     #: 0 picks a free port (the server prints the one it got).
     grpc_port: int = Field(default=50051, ge=0, le=65535)
-    #: threads serving RPCs; more than the database pool allows would only wait for it.
-    grpc_max_workers: int = Field(default=10, ge=1, le=256)
+    #: threads serving RPCs per process. The threads of one process take turns on one core,
+    #: so beyond what covers its waits on the database more only queue for the interpreter and
+    #: lengthen the slowest calls (``invoke bench.serve``: 4 gave p99 about 33 ms where 10
+    #: gave 41). An open health Watch stream holds one; raise it where RPCs wait on other
+    #: services (notes run on their own ask users about every token).
+    grpc_max_workers: int = Field(default=4, ge=1, le=256)
     #: server processes sharing the port, each with its own threads and pool (Linux; one
     #: elsewhere). One process of Python runs on about one core, whatever its threads.
     grpc_processes: int = Field(default=2, ge=1, le=64)
