@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+import weakref
 
 import pytest
 
-from common.lifecycle import Lifecycle
+from common.lifecycle import Lifecycle, settle_for_serving
 
 
 def test_init_hooks_run_once_and_late_hooks_run_at_once() -> None:
@@ -67,3 +69,23 @@ def test_a_failing_hook_does_not_stop_the_others(caplog: pytest.LogCaptureFixtur
         lifecycle.shutdown()
     assert calls == ["teardown", "shutdown-2", "shutdown-1"]
     assert sum("broken" in record.getMessage() for record in caplog.records) == 2
+
+
+def test_settling_for_serving_collects_once_and_freezes_what_is_left() -> None:
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a cycle: only the collector frees it
+
+    gc.collect()
+    kept, garbage = Node(), weakref.ref(Node())
+    assert garbage() is not None
+    try:
+        settle_for_serving()
+        assert garbage() is None  # collected first
+        assert gc.get_freeze_count() > 0
+        assert all(kept not in gc.get_objects(generation) for generation in (0, 1, 2))
+        later = weakref.ref(Node())
+        gc.collect()
+        assert later() is None  # what comes after is collected as before
+    finally:
+        gc.unfreeze()

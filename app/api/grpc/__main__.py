@@ -34,6 +34,7 @@ from app import bootstrap, config
 from app.api.grpc.server import create_grpc_server, grpc_address
 from app.config import Settings
 from common.config import ConfigurationError
+from common.lifecycle import settle_for_serving
 
 logger = logging.getLogger("app.api.grpc")
 
@@ -76,6 +77,7 @@ def _serve(
     health_servicer = health.HealthServicer()
     server = create_grpc_server(settings, health_servicer=health_servicer, share_port=share_port)
     port = server.add_insecure_port(grpc_address(settings.grpc_host, settings.grpc_port))
+    settle_for_serving()
     server.start()
     address = grpc_address(settings.grpc_host, port)
     announce(f"gRPC  {address}")

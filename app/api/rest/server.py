@@ -1,7 +1,8 @@
 """gunicorn, run from Python with options taken from :class:`~app.config.Settings` only.
 
 Each worker builds its own runtime after the fork (no preloading: connections must not be
-shared across processes) and runs the shutdown hooks when it exits. On SIGTERM gunicorn
+shared across processes), settles its heap once it has (see
+:func:`~common.lifecycle.settle_for_serving`) and runs the shutdown hooks when it exits. On SIGTERM gunicorn
 stops accepting, lets workers finish in-flight requests for ``REST_GRACEFUL_TIMEOUT``
 seconds, and exits 0.
 """
@@ -16,10 +17,16 @@ from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
 from app import bootstrap
 from app.config import Settings
+from common.lifecycle import settle_for_serving
 
-__all__ = ["RestServer", "gunicorn_options", "worker_exit"]
+__all__ = ["RestServer", "gunicorn_options", "post_worker_init", "worker_exit"]
 
 logger = logging.getLogger(__name__)
+
+
+def post_worker_init(worker: object) -> None:
+    """gunicorn hook, in the worker process once it has built the app: settle its heap."""
+    settle_for_serving()
 
 
 def worker_exit(server: object, worker: object) -> None:
@@ -45,6 +52,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "proc_name": "app-rest",
         "preload_app": False,
         "control_socket_disable": True,
+        "post_worker_init": post_worker_init,
         "worker_exit": worker_exit,
     }
 

@@ -18,7 +18,7 @@ import pytest
 
 from app.api.rest import __main__ as entry_point
 from app.api.rest.openapi import render
-from app.api.rest.server import RestServer, gunicorn_options, worker_exit
+from app.api.rest.server import RestServer, gunicorn_options, post_worker_init, worker_exit
 from app.bootstrap import Runtime
 from app.config import Settings
 
@@ -37,6 +37,7 @@ def test_options_come_from_the_settings(settings: Settings) -> None:
     assert (sync["workers"], sync["threads"], sync["worker_class"]) == (3, 1, "sync")
     assert sync["graceful_timeout"] == settings.rest_graceful_timeout
     assert sync["worker_exit"] is worker_exit
+    assert sync["post_worker_init"] is post_worker_init
     assert sync["preload_app"] is False
     assert sync["control_socket_disable"] is True
 
