@@ -174,7 +174,7 @@ def format_(c: Context) -> None:
     help={
         "path": "test files or directories (default: the whole suite)",
         "k": "only tests matching this keyword expression",
-        "serial": "one process instead of one per core",
+        "serial": "one process instead of one more than there are cores",
         "cov": "measure coverage of app and common and require 90 %",
         "extra": "more pytest arguments, quoted",
     },
@@ -193,7 +193,7 @@ def run_tests(
     # subprocesses are measured through coverage's subprocess patch (pyproject).
     args = ["coverage run -m pytest" if cov else "pytest"]
     if not serial:
-        args += ["-n", "auto"]
+        args += ["-n", str(_test_workers())]
     if k:
         args += ["-k", _quote(k)]
     if extra:
@@ -206,6 +206,17 @@ def run_tests(
     if cov:
         run(c, "coverage combine --quiet")
         run(c, "coverage report")  # fails under [tool.coverage.report] fail_under
+
+
+def _test_workers() -> int:
+    """One xdist worker more than the cores this process may use.
+
+    Many tests wait on what they start (servers, a cluster, the worker, another pytest), and
+    the extra worker fills those waits: on two cores the suite took 17.3 s against 19.7 s
+    with one worker per core (medians of three runs).
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (cores or 1) + 1
 
 
 def _quote(value: str) -> str:
