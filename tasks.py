@@ -174,7 +174,7 @@ def format_(c: Context) -> None:
     help={
         "path": "test files or directories (default: the whole suite)",
         "k": "only tests matching this keyword expression",
-        "serial": "one process instead of one more than there are cores",
+        "serial": "one process instead of one per core plus one",
         "cov": "measure coverage of app and common and require 90 %",
         "extra": "more pytest arguments, quoted",
     },

@@ -1,10 +1,9 @@
 """gunicorn, run from Python with options taken from :class:`~app.config.Settings` only.
 
 Each worker builds its own runtime after the fork (no preloading: connections must not be
-shared across processes), settles its heap once it has (see
-:func:`~common.lifecycle.settle_for_serving`) and runs the shutdown hooks when it exits. On SIGTERM gunicorn
-stops accepting, lets workers finish in-flight requests for ``REST_GRACEFUL_TIMEOUT``
-seconds, and exits 0.
+shared across processes), then settles its heap (:func:`~common.lifecycle.settle_for_serving`),
+and runs the shutdown hooks when it exits. On SIGTERM gunicorn stops accepting, lets workers
+finish in-flight requests for ``REST_GRACEFUL_TIMEOUT`` seconds, and exits 0.
 """
 
 from __future__ import annotations
