@@ -232,9 +232,7 @@ def running_in_group(pgid: int) -> list[int]:
     if not (proc / "self" / "stat").is_file():
         try:
             os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return []
-        except PermissionError:  # the id is another user's group now: not ours
+        except (ProcessLookupError, PermissionError):  # none left, or another user's group now
             return []
         return [pgid]
     running = []
