@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from app.db.users.models import UserRow
-from app.db.users.repository import DuplicateEmail, UserRepository
+from app.db.users.repository import DuplicateEmail, UserRecord, UserRepository
 from app.service.pagination import Page, check_limit, decode_cursor, encode_cursor
 from app.service.users.passwords import PasswordHasher, check_strength
 from app.service.validation import FieldErrors, parse_id, require_text
@@ -40,7 +40,7 @@ class User:
     updated_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: UserRow) -> User:
+    def from_row(cls, row: UserRow | UserRecord) -> User:
         return cls(row.id, row.email, row.display_name, row.created_at, row.updated_at)
 
 
@@ -100,7 +100,10 @@ class UsersService:
             return User.from_row(row)
 
     def get(self, user_id: str | uuid.UUID) -> User:
-        return User.from_row(self._row(user_id))
+        record = self._users.read(parse_id(user_id, what="user"))
+        if record is None:
+            raise NotFound("user not found")
+        return User.from_row(record)
 
     def list(self, *, cursor: str | None = None, limit: int | None = None) -> Page[User]:
         size = check_limit(limit)
@@ -161,7 +164,7 @@ class UsersService:
             parsed = parse_id(user_id, what="user")
         except NotFound:
             return False
-        return self._users.get(parsed) is not None
+        return self._users.read(parsed) is not None
 
     def _row(self, user_id: str | uuid.UUID) -> UserRow:
         row = self._users.get(parse_id(user_id, what="user"))
