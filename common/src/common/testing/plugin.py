@@ -11,9 +11,11 @@ Fixtures:
 ``pg_database_url``
     URL of this worker's database (session scope).
 ``pg_connection``
-    One connection per worker, kept for the whole run (session scope).
+    One connection per worker, kept for the whole run (session scope), in one transaction
+    that is never committed. Its savepoint commands go to the server with the next statement
+    (see :mod:`common.testing.connection`).
 ``pg_transaction``
-    ``pg_connection`` inside a transaction that is rolled back after the test; bind sessions
+    ``pg_connection`` inside a savepoint that is rolled back after the test; bind sessions
     to it with ``join_transaction_mode="create_savepoint"`` so the code under test may commit.
 ``pg_database_factory``
     ``pg_database_factory("users")``: the URL of another database of this worker, cloned
@@ -29,10 +31,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, create_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Connection
 
 from common.testing import hookspecs
+from common.testing.connection import HarnessConnection, connect_engine, harness_connection
 from common.testing.databases import create_database, drop_database, list_databases, with_database
 from common.testing.sources import HarnessError, PostgresServer, acquire_server
 
@@ -45,6 +47,8 @@ __all__ = [
 
 _INFO = "pg_harness"
 _PREFIX = "pytest"
+#: The savepoint each test runs in, rolled back to at its end (which keeps it for the next).
+_TEST_SAVEPOINT = "pg_harness_test"
 
 
 class _Harness:
@@ -221,7 +225,7 @@ def pg_database_factory(request: pytest.FixtureRequest) -> Iterator[Callable[[st
 
 @pytest.fixture(scope="session")
 def pg_connection(pg_database_url: str) -> Iterator[Connection]:
-    engine = create_engine(pg_database_url, poolclass=StaticPool)
+    engine = connect_engine(pg_database_url)
     connection = engine.connect()
     try:
         yield connection
@@ -232,16 +236,41 @@ def pg_connection(pg_database_url: str) -> Iterator[Connection]:
 
 @pytest.fixture
 def pg_transaction(pg_connection: Connection) -> Iterator[Connection]:
-    if pg_connection.in_transaction():  # left open by a test that used pg_connection directly
-        pg_connection.rollback()
-    transaction = pg_connection.begin()
+    driver = harness_connection(pg_connection)
+    _start_test(pg_connection, driver)
     try:
         yield pg_connection
     finally:
-        if transaction.is_active:
-            transaction.rollback()
-        elif pg_connection.in_transaction():
-            pg_connection.rollback()
+        _end_test(pg_connection, driver)
+
+
+def _start_test(connection: Connection, driver: HarnessConnection[Any]) -> None:
+    if driver.savepoints and driver.savepoints[0].name == _TEST_SAVEPOINT:
+        if driver.used:  # a test that used pg_connection directly ran statements since
+            _undo_test(driver)
+    else:
+        if connection.in_transaction():  # begun by a test that used pg_connection directly
+            connection.rollback()
+        connection.begin()  # the worker's transaction; the driver sends BEGIN when needed
+        driver.savepoint(_TEST_SAVEPOINT)
+    driver.mark()
+
+
+def _end_test(connection: Connection, driver: HarnessConnection[Any]) -> None:
+    while (nested := connection.get_nested_transaction()) is not None:  # left open by the test
+        nested.rollback()
+    if driver.savepoints and driver.savepoints[0].name == _TEST_SAVEPOINT:
+        _undo_test(driver)
+    driver.mark()
+
+
+def _undo_test(driver: HarnessConnection[Any]) -> None:
+    """Roll back to the test's savepoint, at once: nothing of the test may keep a lock."""
+    driver.rollback_to_savepoint(_TEST_SAVEPOINT)
+    if driver.used:
+        driver.flush()
+    else:  # nothing ran since the savepoint was last rolled back to
+        driver.queued.clear()
 
 
 _KEY = pytest.StashKey[_Harness]()

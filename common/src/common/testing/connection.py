@@ -1,0 +1,217 @@
+"""The connection tests run on: savepoint commands travel with the next statement.
+
+A worker's tests share one connection and one transaction. Each test runs inside a savepoint
+of it, rolled back at the test's end, and the code under test opens a savepoint for each unit
+of work and releases it when it commits (``join_transaction_mode="create_savepoint"``). Sent
+on their own, those commands would be half of a typical test's round trips, and on a local
+server a round trip costs about as much as a small INSERT. So on this connection they wait
+in a queue and go to the server in one pipeline with the next statement: the server runs the
+same commands in the same order, and every statement sees the same data, as if each had been
+sent at once. A savepoint released or rolled back before anything ran inside it is never sent,
+and a rollback to a savepoint drops what was queued inside it.
+
+Statements are not prepared on this connection: the driver forgets its prepared statements
+at every rollback, so preparing them would cost each test more round trips, not fewer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Self, cast
+
+import psycopg
+from psycopg.abc import Params, Query, QueryNoTemplate
+from psycopg.rows import Row
+from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import StaticPool
+
+__all__ = ["HarnessConnection", "HarnessDialect", "connect_engine", "harness_connection"]
+
+_DRIVER = "pg_harness"
+
+
+@dataclass
+class _Savepoint:
+    name: str
+    #: Where its SAVEPOINT command is in the queue, until the queue is sent.
+    queued_at: int | None
+
+
+class HarnessConnection(psycopg.Connection[Row]):
+    """A psycopg connection that queues savepoint commands (see the module's docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cursor_factory = HarnessCursor
+        self.server_cursor_factory = HarnessServerCursor
+        #: The open savepoints, innermost last, as the server has them once the queue is sent.
+        self.savepoints: list[_Savepoint] = []
+        #: Commands not sent yet.
+        self.queued: list[bytes] = []
+        #: Whether a statement ran since the last :meth:`mark`.
+        self.used = False
+
+    # -- the three savepoint commands ------------------------------------------------------
+    def savepoint(self, name: str) -> None:
+        self.savepoints.append(_Savepoint(name, len(self.queued)))
+        self.queued.append(b"SAVEPOINT " + self._quote(name))
+
+    def release_savepoint(self, name: str) -> None:
+        index = self._find(name)
+        if index is None:
+            return
+        if not self._drop_unsent(index):
+            self.queued.append(b"RELEASE SAVEPOINT " + self._quote(name))
+        del self.savepoints[index:]
+
+    def rollback_to_savepoint(self, name: str) -> None:
+        index = self._find(name)
+        if index is None:
+            return  # gone already, with a savepoint around it
+        if self._drop_unsent(index):
+            del self.savepoints[index:]
+            return
+        # Everything queued concerns savepoints inside this one, which the rollback undoes.
+        self.queued = [b"ROLLBACK TO SAVEPOINT " + self._quote(name)]
+        del self.savepoints[index + 1 :]
+
+    def _drop_unsent(self, index: int) -> bool:
+        """Unqueue the savepoints from ``index`` on that were never sent; True if all were.
+
+        Nothing ran inside a savepoint not sent yet (a statement would have sent it), so
+        the commands queued from its SAVEPOINT on change nothing.
+        """
+        for savepoint in self.savepoints[index:]:
+            if savepoint.queued_at is not None:
+                del self.queued[savepoint.queued_at :]
+                return savepoint is self.savepoints[index]
+        return False
+
+    # -- sending ---------------------------------------------------------------------------
+    def mark(self) -> None:
+        """Start watching for statements again (see :attr:`used`)."""
+        self.used = False
+
+    def flush(self) -> None:
+        """Send what is queued now, in one round trip."""
+        if self.queued:
+            commands = b"; ".join(self._take_queued())
+            with psycopg.Cursor(self) as cursor:
+                cursor.execute(commands)  # no parameters: one simple query, many commands
+
+    def _take_queued(self) -> list[bytes]:
+        commands, self.queued = self.queued, []
+        for savepoint in self.savepoints:
+            savepoint.queued_at = None
+        return commands
+
+    def _find(self, name: str) -> int | None:
+        for index in range(len(self.savepoints) - 1, -1, -1):
+            if self.savepoints[index].name == name:
+                return index
+        return None
+
+    @staticmethod
+    def _quote(name: str) -> bytes:
+        return b'"' + name.replace('"', '""').encode() + b'"'
+
+    # -- the transaction ending forgets every savepoint ------------------------------------
+    def commit(self) -> None:
+        self._forget()
+        super().commit()
+
+    def rollback(self) -> None:
+        self._forget()
+        super().rollback()
+
+    def _forget(self) -> None:
+        self.savepoints.clear()
+        self.queued.clear()
+
+
+class HarnessCursor(psycopg.Cursor[Row]):
+    """Sends the connection's queued commands in one pipeline with each statement."""
+
+    __slots__ = ()
+
+    def execute(
+        self,
+        query: Query,
+        params: Params | None = None,
+        *,
+        prepare: bool | None = None,
+        binary: bool | None = None,
+    ) -> Self:
+        connection = cast(HarnessConnection[Any], self.connection)
+        connection.used = True
+        statement = cast(QueryNoTemplate, query)
+        if not connection.queued:
+            return super().execute(statement, params, prepare=prepare, binary=binary)
+        with connection.pipeline(), psycopg.Cursor(connection) as commands:
+            for command in connection._take_queued():
+                commands.execute(command)
+            super().execute(statement, params, prepare=prepare, binary=binary)
+        return self
+
+    def executemany(self, query: Query, params_seq: Any, *, returning: bool = False) -> None:
+        connection = cast(HarnessConnection[Any], self.connection)
+        connection.used = True
+        connection.flush()
+        super().executemany(query, params_seq, returning=returning)
+
+
+class HarnessServerCursor(psycopg.ServerCursor[Row]):
+    """A named cursor: the queue is sent on its own first (they cannot join a pipeline)."""
+
+    __slots__ = ()
+
+    def execute(
+        self,
+        query: Query,
+        params: Params | None = None,
+        *,
+        binary: bool | None = None,
+        **kwargs: Any,
+    ) -> Self:
+        connection = cast(HarnessConnection[Any], self.connection)
+        connection.used = True
+        connection.flush()
+        return super().execute(query, params, binary=binary, **kwargs)
+
+
+class HarnessDialect(PGDialect_psycopg):
+    """PostgreSQL through psycopg, on :class:`HarnessConnection`, savepoints queued."""
+
+    supports_statement_cache = True
+
+    def connect(self, *cargs: Any, **cparams: Any) -> DBAPIConnection:
+        connection = HarnessConnection.connect(*cargs, **{**cparams, "prepare_threshold": None})
+        return cast(DBAPIConnection, connection)
+
+    def do_savepoint(self, connection: Connection, name: str) -> None:
+        harness_connection(connection).savepoint(name)
+
+    def do_release_savepoint(self, connection: Connection, name: str) -> None:
+        harness_connection(connection).release_savepoint(name)
+
+    def do_rollback_to_savepoint(self, connection: Connection, name: str) -> None:
+        harness_connection(connection).rollback_to_savepoint(name)
+
+
+def harness_connection(connection: Connection) -> HarnessConnection[Any]:
+    """The driver connection under an SQLAlchemy connection made by :func:`connect_engine`."""
+    driver = connection.connection.driver_connection
+    if not isinstance(driver, HarnessConnection):
+        raise TypeError("not a connection of common.testing.connection.connect_engine()")
+    return driver
+
+
+def connect_engine(url: str) -> Engine:
+    """An engine of one connection (``StaticPool``) on :class:`HarnessDialect`."""
+    registry.register(f"postgresql.{_DRIVER}", __name__, "HarnessDialect")
+    harness_url = make_url(url).set(drivername=f"postgresql+{_DRIVER}")
+    return create_engine(harness_url, poolclass=StaticPool)

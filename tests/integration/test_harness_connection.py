@@ -1,0 +1,140 @@
+"""The harness's connection: savepoints sent with the next statement, with the same effects.
+
+Through the worker's real connection (``pg_transaction``), on a table of the test's own.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DataError
+
+from common.testing.connection import HarnessConnection, harness_connection
+
+
+@pytest.fixture
+def marks(pg_transaction: Connection) -> Connection:
+    """``pg_transaction`` with an empty table ``marks (value text)``, dropped with the test."""
+    pg_transaction.execute(text("CREATE TABLE marks (value text)"))
+    return pg_transaction
+
+
+def insert(connection: Connection, value: str) -> None:
+    connection.execute(text("INSERT INTO marks VALUES (:value)"), {"value": value})
+
+
+def values(connection: Connection) -> list[str]:
+    return list(connection.execute(text("SELECT value FROM marks ORDER BY value")).scalars())
+
+
+def driver_of(connection: Connection) -> HarnessConnection[object]:
+    return harness_connection(connection)
+
+
+def test_a_savepoint_waits_for_the_next_statement_and_goes_before_it(marks: Connection) -> None:
+    driver = driver_of(marks)
+    nested = marks.begin_nested()
+    assert driver.queued[-1].startswith(b'SAVEPOINT "sa_savepoint_')
+    insert(marks, "a")  # sent with the savepoint, in one pipeline
+    assert driver.queued == []
+    nested.rollback()  # so the savepoint was there before the insert
+    assert values(marks) == []
+
+
+def test_a_savepoint_closed_before_anything_ran_in_it_is_never_sent(marks: Connection) -> None:
+    driver = driver_of(marks)
+    before = list(driver.queued)
+    marks.begin_nested().commit()
+    marks.begin_nested().rollback()
+    assert driver.queued == before
+
+
+def test_commits_and_rollbacks_of_the_code_under_test_keep_their_meaning(
+    marks: Connection,
+) -> None:
+    with marks.begin_nested():  # committed
+        insert(marks, "kept")
+    nested = marks.begin_nested()
+    insert(marks, "undone")
+    nested.rollback()
+    nested = marks.begin_nested()
+    with pytest.raises(DataError):  # a read that fails after the commit above...
+        marks.execute(text("SELECT 1 / 0"))
+    nested.rollback()  # ...is undone alone: the savepoint went before it
+    assert values(marks) == ["kept"]
+
+
+def test_a_rollback_drops_what_was_queued_inside_its_savepoint(marks: Connection) -> None:
+    driver = driver_of(marks)
+    driver.savepoint("outer")
+    insert(marks, "a")
+    driver.savepoint("inner")
+    driver.release_savepoint("inner")  # nothing ran in it: unqueued
+    driver.savepoint("inner")
+    driver.rollback_to_savepoint("outer")
+    assert driver.queued == [b'ROLLBACK TO SAVEPOINT "outer"']
+    driver.release_savepoint("inner")  # gone with the rollback: nothing to send
+    assert driver.queued == [b'ROLLBACK TO SAVEPOINT "outer"']
+    assert values(marks) == []
+    driver.release_savepoint("outer")
+    driver.flush()
+    assert driver.queued == []
+
+
+def test_statements_are_not_prepared(marks: Connection) -> None:
+    for _ in range(8):  # past the driver's usual threshold of 5
+        values(marks)
+    prepared = marks.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar()
+    assert prepared == 0
+
+
+HARNESS_CONFTEST = """
+from sqlalchemy import create_engine, text
+
+def pytest_pg_harness_build_schema(url):
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE marker (id int)"))
+    engine.dispose()
+"""
+
+ISOLATION_TESTS = """
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+
+def test_1_writes_and_commits_in_a_savepoint(pg_transaction):
+    with pg_transaction.begin_nested():
+        pg_transaction.execute(text("INSERT INTO marker VALUES (1)"))
+    assert pg_transaction.execute(text("SELECT count(*) FROM marker")).scalar() == 1
+
+
+def test_2_holds_no_lock_of_it_and_sees_nothing_of_it(pg_transaction, pg_database_url):
+    other = create_engine(pg_database_url, poolclass=NullPool)
+    try:
+        with other.begin() as connection:  # fails at once if test 1's lock were still held
+            connection.execute(text("LOCK TABLE marker IN ACCESS EXCLUSIVE MODE NOWAIT"))
+    finally:
+        other.dispose()
+    assert pg_transaction.execute(text("SELECT count(*) FROM marker")).scalar() == 0
+
+
+def test_3_reads_pg_connection_outside_any_test_savepoint(pg_connection):
+    assert pg_connection.execute(text("SELECT count(*) FROM marker")).scalar() == 0
+
+
+def test_4_still_isolated_after_that(pg_transaction, pg_database_url):
+    pg_transaction.execute(text("INSERT INTO marker VALUES (4)"))
+    assert pg_transaction.execute(text("SELECT count(*) FROM marker")).scalar() == 1
+"""
+
+
+def test_each_test_undoes_its_writes_and_releases_its_locks_when_it_ends(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, pg_database_url: str
+) -> None:
+    pytester.makeini("[pytest]\npg_harness = true\n")
+    pytester.makeconftest(HARNESS_CONFTEST)
+    pytester.makepyfile(test_isolation=ISOLATION_TESTS)
+    monkeypatch.setenv("TEST_DATABASE_URL", pg_database_url)
+    result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:xdist")
+    result.assert_outcomes(passed=4)
