@@ -1,8 +1,9 @@
-"""The import contracts fail when broken: lint a copy of the tree with a forbidden import added.
+"""The import contracts fail when broken: lint a copy of the tree with forbidden imports added.
 
 Each run copies ``app/``, ``common/`` and ``pyproject.toml`` to a temporary directory and runs
 the real ``lint-imports`` there (the copy of ``common`` first on the path, so the installed one
-is not analysed instead). The runs are started together: each costs about half a second.
+is not analysed instead). Every forbidden import goes into one copy, linted once: each must
+be named under its own contract in the report (a run costs about half a second).
 """
 
 from __future__ import annotations
@@ -124,24 +125,54 @@ def test_the_tree_as_it_is_keeps_every_contract(tmp_path: Path) -> None:
     assert _statuses(output) == dict.fromkeys(_contract_names().values(), "KEPT"), output
 
 
+def _broken_sections(output: str) -> dict[str, str]:
+    """``{contract name: its part of the report}`` for the contracts lint-imports found broken.
+
+    In the report each broken contract's name is underlined with dashes, and the import
+    chains that break it follow until the next name.
+    """
+    report = output.partition("Broken contracts\n")[2]
+    lines = report.splitlines()
+    starts = [
+        index
+        for index in range(len(lines) - 1)
+        if lines[index] and lines[index + 1] == "-" * len(lines[index])
+    ]
+    ends = [*starts[1:], len(lines)]
+    return {
+        lines[start]: "\n".join(lines[start + 2 : end])
+        for start, end in zip(starts, ends, strict=True)
+    }
+
+
 @pytest.mark.slow
 def test_each_forbidden_import_breaks_its_contract(tmp_path: Path) -> None:
     names = _contract_names()
-    runs = []
-    for index, breach in enumerate(BREACHES):
-        tree = _copy_tree(tmp_path / str(index))
+    tree = _copy_tree(tmp_path)
+    for breach in BREACHES:
         with (tree / breach.path).open("a") as module:
-            module.write(f"\n{breach.statement}  # the forbidden import under test\n")
-        runs.append((breach, _start_lint(tree)))
+            module.write(f"\n{breach.statement}  # a forbidden import under test\n")
+    process = _start_lint(tree)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode != 0, output
+    broken = _broken_sections(output)
 
     problems = []
-    for breach, process in runs:
-        output, _ = process.communicate(timeout=60)
+    for breach in BREACHES:
         contract = names[breach.contract]
-        if process.returncode == 0:
-            problems.append(f"{breach.name}: lint-imports passed\n{output}")
-        elif _statuses(output).get(contract) != "BROKEN":
-            problems.append(f"{breach.name}: {contract!r} not reported broken\n{output}")
-        elif breach.chain not in output:
-            problems.append(f"{breach.name}: the import {breach.chain!r} is not named\n{output}")
-    assert not problems, "\n\n".join(problems)
+        if contract not in broken:
+            problems.append(f"{breach.name}: {contract!r} not reported broken")
+        elif breach.chain + " (l." not in broken[contract]:
+            problems.append(f"{breach.name}: {breach.chain!r} not named under {contract!r}")
+    assert not problems, "\n".join(problems) + "\n\n" + output
+
+
+def test_the_report_is_read_contract_by_contract() -> None:
+    report = (
+        "x KEPT\n\nBroken contracts\n----------------\n\nFirst contract\n--------------\n\n"
+        "-   a -> b (l.1)\n\n\nSecond one\n----------\n\n-   c -> d (l.2)\n"
+    )
+    sections = _broken_sections(report)
+    assert list(sections) == ["First contract", "Second one"]
+    assert "a -> b (l.1)" in sections["First contract"]
+    assert "c -> d" not in sections["First contract"]
