@@ -2,9 +2,11 @@
 
 Generates, in a temporary folder, N tests that each register a user through the service
 layer and read it back, and N tests that touch no database, then runs them serially and
-with xdist, once on this project's harness (a transaction per test, rolled back, the code
-under test committing through savepoints) and once with the usual alternative (real commits
-and ``TRUNCATE`` after each test).
+with xdist: on this project's harness (a savepoint per test in the worker's one transaction,
+rolled back, the code under test committing through savepoints of its own, the savepoint
+commands sent with the next statement), on a plain SAVEPOINT fixture (a transaction per test
+on an ordinary connection, the session joining it through savepoints, as commonly written),
+and with the usual alternative (real commits and ``TRUNCATE`` after each test).
 
 Per-test figures are the steady state: inside pytest, the time from the first test's call to
 the last test's call, over the tests in between (each interval holds one test's call, its
@@ -62,6 +64,36 @@ HARNESS_CONFTEST = """
 from tests.conftest import (  # the project's own fixtures, unchanged
     factories, pytest_pg_harness_build_schema, runtime, services, session, settings,
 )
+"""
+
+PLAIN_SAVEPOINT_CONFTEST = """
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.pool import StaticPool
+
+from tests.conftest import pytest_pg_harness_build_schema, runtime, settings
+
+
+@pytest.fixture(scope="session")
+def plain_connection(pg_database_url):
+    engine = create_engine(pg_database_url, poolclass=StaticPool)
+    with engine.connect() as connection:
+        yield connection
+    engine.dispose()
+
+
+@pytest.fixture
+def session(runtime, plain_connection):
+    transaction = plain_connection.begin()
+    runtime.database.bind_to(plain_connection)  # join_transaction_mode="create_savepoint"
+    yield runtime.database.session
+    runtime.database.remove_session()
+    transaction.rollback()
+
+
+@pytest.fixture
+def services(runtime, session):
+    return runtime.services()
 """
 
 TRUNCATE_CONFTEST = """
@@ -154,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         suites = {
             "no database": (HARNESS_CONFTEST, "test_nodb.py", NO_DB_TEST),
             "harness (rollback)": (HARNESS_CONFTEST, "test_db.py", DB_TEST),
+            "plain SAVEPOINT": (PLAIN_SAVEPOINT_CONFTEST, "test_db.py", DB_TEST),
             "TRUNCATE per test": (TRUNCATE_CONFTEST, "test_db.py", DB_TEST),
         }
         results: dict[str, tuple[float, float]] = {}
@@ -174,9 +207,17 @@ def main(argv: list[str] | None = None) -> int:
 
     floor_serial, floor_parallel = results["no database"]
     harness_serial, harness_parallel = results["harness (rollback)"]
+    plain_serial, plain_parallel = results["plain SAVEPOINT"]
     truncate_serial, truncate_parallel = results["TRUNCATE per test"]
     print(f"serial harness overhead: {harness_serial - floor_serial:.2f} ms/test (target 1.50)")
     print(f"xdist harness overhead: {harness_parallel - floor_parallel:.2f} ms/test")
+    harness_cost = (harness_serial - floor_serial, harness_parallel - floor_parallel)
+    plain_cost = (plain_serial - floor_serial, plain_parallel - floor_parallel)
+    print(
+        f"plain SAVEPOINT fixture overhead: {plain_cost[0]:.2f} ms/test serial "
+        f"({plain_cost[0] / harness_cost[0]:.1f}x the harness's), {plain_cost[1]:.2f} xdist "
+        f"({plain_cost[1] / harness_cost[1]:.1f}x)"
+    )
     print(
         f"TRUNCATE / harness: {truncate_serial / harness_serial:.1f}x serial, "
         f"{truncate_parallel / harness_parallel:.1f}x xdist"
