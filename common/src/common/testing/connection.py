@@ -96,6 +96,10 @@ class HarnessConnection(psycopg.Connection[Row]):
         """Start watching for statements again (see :attr:`used`)."""
         self.used = False
 
+    def discard(self) -> None:
+        """Forget what is queued: for commands whose effect nothing could see yet."""
+        self.queued.clear()
+
     def flush(self) -> None:
         """Send what is queued now, in one round trip."""
         if self.queued:
@@ -146,8 +150,7 @@ class HarnessCursor(psycopg.Cursor[Row]):
         prepare: bool | None = None,
         binary: bool | None = None,
     ) -> Self:
-        connection = cast(HarnessConnection[Any], self.connection)
-        connection.used = True
+        connection = _running_on(self)
         statement = cast(QueryNoTemplate, query)
         if not connection.queued:
             return super().execute(statement, params, prepare=prepare, binary=binary)
@@ -158,10 +161,15 @@ class HarnessCursor(psycopg.Cursor[Row]):
         return self
 
     def executemany(self, query: Query, params_seq: Any, *, returning: bool = False) -> None:
-        connection = cast(HarnessConnection[Any], self.connection)
-        connection.used = True
-        connection.flush()
+        _running_on(self).flush()
         super().executemany(query, params_seq, returning=returning)
+
+
+def _running_on(cursor: psycopg.Cursor[Any] | psycopg.ServerCursor[Any]) -> HarnessConnection[Any]:
+    """The cursor's connection, noted as used: a statement is about to run on it."""
+    connection = cast(HarnessConnection[Any], cursor.connection)
+    connection.used = True
+    return connection
 
 
 class HarnessServerCursor(psycopg.ServerCursor[Row]):
@@ -177,9 +185,7 @@ class HarnessServerCursor(psycopg.ServerCursor[Row]):
         binary: bool | None = None,
         **kwargs: Any,
     ) -> Self:
-        connection = cast(HarnessConnection[Any], self.connection)
-        connection.used = True
-        connection.flush()
+        _running_on(self).flush()
         return super().execute(query, params, binary=binary, **kwargs)
 
 

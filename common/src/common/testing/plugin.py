@@ -244,8 +244,12 @@ def pg_transaction(pg_connection: Connection) -> Iterator[Connection]:
         _end_test(pg_connection, driver)
 
 
+def _in_test_savepoint(driver: HarnessConnection[Any]) -> bool:
+    return bool(driver.savepoints) and driver.savepoints[0].name == _TEST_SAVEPOINT
+
+
 def _start_test(connection: Connection, driver: HarnessConnection[Any]) -> None:
-    if driver.savepoints and driver.savepoints[0].name == _TEST_SAVEPOINT:
+    if _in_test_savepoint(driver):
         if driver.used:  # a test that used pg_connection directly ran statements since
             _undo_test(driver)
     else:
@@ -259,7 +263,7 @@ def _start_test(connection: Connection, driver: HarnessConnection[Any]) -> None:
 def _end_test(connection: Connection, driver: HarnessConnection[Any]) -> None:
     while (nested := connection.get_nested_transaction()) is not None:  # left open by the test
         nested.rollback()
-    if driver.savepoints and driver.savepoints[0].name == _TEST_SAVEPOINT:
+    if _in_test_savepoint(driver):
         _undo_test(driver)
     driver.mark()
 
@@ -270,7 +274,7 @@ def _undo_test(driver: HarnessConnection[Any]) -> None:
     if driver.used:
         driver.flush()
     else:  # nothing ran since the savepoint was last rolled back to
-        driver.queued.clear()
+        driver.discard()
 
 
 _KEY = pytest.StashKey[_Harness]()
