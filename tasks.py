@@ -202,7 +202,7 @@ def run_tests(
         args.append(path)
     if cov:
         run(c, "coverage erase")
-    run(c, " ".join(args))
+    run(c, " ".join(args), env=_bytecode_env())
     if cov:
         run(c, "coverage combine --quiet")
         run(c, "coverage report")  # fails under [tool.coverage.report] fail_under
@@ -217,6 +217,20 @@ def _test_workers() -> int:
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return (cores or 1) + 1
+
+
+def _bytecode_env() -> dict[str, str]:
+    """Keep compiled modules between runs even where ``PYTHONDONTWRITEBYTECODE`` is set.
+
+    Container images set it (this project's too) so that nothing lands beside the sources.
+    Without a cache every process of a run compiles what it imports, and pytest rewrites
+    and compiles every test module in every xdist worker: a second of CPU per process. The
+    cache goes to ``.cache/pycache`` (``PYTHONPYCACHEPREFIX``), outside the source tree.
+    """
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        return {}
+    prefix = os.environ.get("PYTHONPYCACHEPREFIX") or str(ROOT / ".cache" / "pycache")
+    return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": prefix}
 
 
 def _quote(value: str) -> str:
