@@ -41,12 +41,54 @@ def test_a_savepoint_waits_for_the_next_statement_and_goes_before_it(marks: Conn
     assert values(marks) == []
 
 
-def test_a_savepoint_closed_before_anything_ran_in_it_is_never_sent(marks: Connection) -> None:
+def test_a_savepoint_released_before_anything_ran_in_it_is_never_sent(marks: Connection) -> None:
     driver = driver_of(marks)
     before = list(driver.queued)
     marks.begin_nested().commit()
-    marks.begin_nested().rollback()
+    with marks.begin_nested():
+        pass
     assert driver.queued == before
+
+
+def test_a_savepoint_rolled_back_to_stays_open_as_on_the_server(marks: Connection) -> None:
+    driver = driver_of(marks)
+    driver.savepoint("kept open")
+    driver.rollback_to_savepoint("kept open")  # before anything ran in it
+    insert(marks, "a")
+    driver.rollback_to_savepoint("kept open")  # so this undoes "a"
+    assert values(marks) == []
+
+
+def test_a_savepoint_opened_before_anything_ran_in_the_one_around_it_is_that_one(
+    marks: Connection,
+) -> None:
+    driver = driver_of(marks)
+    driver.savepoint("outer")
+    insert(marks, "before")
+    driver.rollback_to_savepoint("outer")  # undoes "before"; nothing has run since
+    nested = marks.begin_nested()  # as a test's first unit of work opens it
+    assert driver.queued == [b'ROLLBACK TO SAVEPOINT "outer"']  # and no SAVEPOINT of its own
+    insert(marks, "undone")
+    nested.rollback()  # to "outer" instead, which undoes the same
+    with marks.begin_nested():  # nothing has run since the rollback: "outer" again
+        insert(marks, "kept")
+    assert driver.queued == []  # its RELEASE had nothing to release on the server
+    assert values(marks) == ["kept"]
+    inner = marks.begin_nested()  # statements ran since: a savepoint of its own
+    assert driver.queued[-1].startswith(b'SAVEPOINT "sa_savepoint_')
+    insert(marks, "inner")
+    inner.rollback()
+    assert values(marks) == ["kept"]
+    driver.rollback_to_savepoint("outer")
+    assert values(marks) == []
+
+
+def test_a_tests_first_unit_of_work_sends_no_savepoint(pg_transaction: Connection) -> None:
+    driver = driver_of(pg_transaction)
+    with pg_transaction.begin_nested():
+        assert not any(command.startswith(b'SAVEPOINT "sa_') for command in driver.queued)
+        pg_transaction.execute(text("SELECT 1"))
+    assert driver.savepoints[-1].name == "pg_harness_test"
 
 
 def test_commits_and_rollbacks_of_the_code_under_test_keep_their_meaning(

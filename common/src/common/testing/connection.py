@@ -8,7 +8,10 @@ server a round trip costs about as much as a small INSERT. So on this connection
 in a queue and go to the server in one pipeline with the next statement: the server runs the
 same commands in the same order, and every statement sees the same data, as if each had been
 sent at once. A savepoint released or rolled back before anything ran inside it is never sent,
-and a rollback to a savepoint drops what was queued inside it.
+and a rollback to a savepoint drops what was queued inside it. A savepoint opened when nothing
+has run since the one around it was opened or rolled back to is not sent either: rolling back
+to it undoes the same as rolling back to that one, so the server's savepoint stands for both.
+That is the first unit of work of every test, whose savepoint follows the test's at once.
 
 Statements are not prepared on this connection: the driver forgets its prepared statements
 at every rollback, so preparing them would cost each test more round trips, not fewer.
@@ -16,11 +19,14 @@ at every rollback, so preparing them would cost each test more round trips, not 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Self, cast
 
 import psycopg
 from psycopg.abc import Params, Query, QueryNoTemplate
+from psycopg.copy import Copy, Writer
 from psycopg.rows import Row
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.dialects import registry
@@ -34,11 +40,18 @@ __all__ = ["HarnessConnection", "HarnessDialect", "connect_engine", "harness_con
 _DRIVER = "pg_harness"
 
 
-@dataclass
+@dataclass(eq=False)
 class _Savepoint:
     name: str
     #: Where its SAVEPOINT command is in the queue, until the queue is sent.
     queued_at: int | None
+    #: The savepoint the server has in its place, when it was opened with nothing run since
+    #: that one was opened or rolled back to; None when the server has it under its name.
+    same_as: _Savepoint | None = None
+
+    @property
+    def on_server(self) -> _Savepoint:
+        return self.same_as or self
 
 
 class HarnessConnection(psycopg.Connection[Row]):
@@ -54,51 +67,52 @@ class HarnessConnection(psycopg.Connection[Row]):
         self.queued: list[bytes] = []
         #: Whether a statement ran since the last :meth:`mark`.
         self.used = False
+        #: Whether nothing ran since the innermost savepoint was opened or rolled back to.
+        self.untouched = False
 
     # -- the three savepoint commands ------------------------------------------------------
     def savepoint(self, name: str) -> None:
+        if self.untouched and self.savepoints:
+            # Rolling back to it would undo exactly what rolling back to the innermost one
+            # undoes, so the server needs no savepoint of its own.
+            self.savepoints.append(_Savepoint(name, None, self.savepoints[-1].on_server))
+            return
         self.savepoints.append(_Savepoint(name, len(self.queued)))
         self.queued.append(b"SAVEPOINT " + self._quote(name))
+        self.untouched = True
 
     def release_savepoint(self, name: str) -> None:
         index = self._find(name)
         if index is None:
             return
-        if not self._drop_unsent(index):
-            self.queued.append(b"RELEASE SAVEPOINT " + self._quote(name))
+        released = self.savepoints[index:]
+        # The outermost of them the server has is the one to release (the others go with it).
+        on_server = next((savepoint for savepoint in released if not savepoint.same_as), None)
+        if on_server is not None:
+            if on_server.queued_at is not None:  # never sent: nothing ran inside it
+                del self.queued[on_server.queued_at :]
+            else:
+                self.queued.append(b"RELEASE SAVEPOINT " + self._quote(on_server.name))
+            self.untouched = False  # statements may have run before it, in the one around it
         del self.savepoints[index:]
 
     def rollback_to_savepoint(self, name: str) -> None:
         index = self._find(name)
         if index is None:
             return  # gone already, with a savepoint around it
-        if self._drop_unsent(index):
-            del self.savepoints[index:]
-            return
-        # Everything queued concerns savepoints inside this one, which the rollback undoes.
-        self.queued = [b"ROLLBACK TO SAVEPOINT " + self._quote(name)]
-        del self.savepoints[index + 1 :]
-
-    def _drop_unsent(self, index: int) -> bool:
-        """Unqueue the savepoints from ``index`` on that were never sent; True if all were.
-
-        Nothing ran inside a savepoint not sent yet (a statement would have sent it), so
-        the commands queued from its SAVEPOINT on change nothing.
-        """
-        for savepoint in self.savepoints[index:]:
-            if savepoint.queued_at is not None:
-                del self.queued[savepoint.queued_at :]
-                return savepoint is self.savepoints[index]
-        return False
+        target = self.savepoints[index].on_server
+        if not (self.untouched and self.savepoints[-1].on_server is target):
+            # Statements ran since it was opened (so they sent its SAVEPOINT), and everything
+            # queued since concerns savepoints inside it, which the rollback undoes. Else
+            # there is nothing to undo.
+            self.queued = [b"ROLLBACK TO SAVEPOINT " + self._quote(target.name)]
+        del self.savepoints[index + 1 :]  # the savepoint itself stays, as on the server
+        self.untouched = True
 
     # -- sending ---------------------------------------------------------------------------
     def mark(self) -> None:
         """Start watching for statements again (see :attr:`used`)."""
         self.used = False
-
-    def discard(self) -> None:
-        """Forget what is queued: for commands whose effect nothing could see yet."""
-        self.queued.clear()
 
     def flush(self) -> None:
         """Send what is queued now, in one round trip."""
@@ -135,6 +149,7 @@ class HarnessConnection(psycopg.Connection[Row]):
     def _forget(self) -> None:
         self.savepoints.clear()
         self.queued.clear()
+        self.untouched = False
 
 
 class HarnessCursor(psycopg.Cursor[Row]):
@@ -164,11 +179,31 @@ class HarnessCursor(psycopg.Cursor[Row]):
         _running_on(self).flush()
         super().executemany(query, params_seq, returning=returning)
 
+    def stream(
+        self,
+        query: Query,
+        params: Params | None = None,
+        *,
+        binary: bool | None = None,
+        size: int = 1,
+    ) -> Iterator[Row]:
+        _running_on(self).flush()
+        return super().stream(query, params, binary=binary, size=size)
+
+    @contextmanager
+    def copy(
+        self, statement: Query, params: Params | None = None, *, writer: Writer | None = None
+    ) -> Iterator[Copy]:
+        _running_on(self).flush()
+        with super().copy(statement, params, writer=writer) as copy:
+            yield copy
+
 
 def _running_on(cursor: psycopg.Cursor[Any] | psycopg.ServerCursor[Any]) -> HarnessConnection[Any]:
     """The cursor's connection, noted as used: a statement is about to run on it."""
     connection = cast(HarnessConnection[Any], cursor.connection)
     connection.used = True
+    connection.untouched = False
     return connection
 
 

@@ -271,10 +271,8 @@ def _end_test(connection: Connection, driver: HarnessConnection[Any]) -> None:
 def _undo_test(driver: HarnessConnection[Any]) -> None:
     """Roll back to the test's savepoint, at once: nothing of the test may keep a lock."""
     driver.rollback_to_savepoint(_TEST_SAVEPOINT)
-    if driver.used:
+    if driver.used:  # else nothing ran since the savepoint was last rolled back to
         driver.flush()
-    else:  # nothing ran since the savepoint was last rolled back to
-        driver.discard()
 
 
 _KEY = pytest.StashKey[_Harness]()
