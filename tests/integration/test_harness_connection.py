@@ -123,6 +123,16 @@ def test_a_rollback_drops_what_was_queued_inside_its_savepoint(marks: Connection
     assert driver.queued == []
 
 
+def test_copy_runs_after_the_queued_savepoint(marks: Connection) -> None:
+    driver = driver_of(marks)
+    driver.savepoint("before copy")
+    with driver.cursor() as cursor, cursor.copy("COPY marks (value) FROM STDIN") as copy:
+        copy.write_row(("copied",))
+    assert values(marks) == ["copied"]
+    driver.rollback_to_savepoint("before copy")
+    assert values(marks) == []
+
+
 def test_statements_are_not_prepared(marks: Connection) -> None:
     for _ in range(8):  # past the driver's usual threshold of 5
         values(marks)
