@@ -14,6 +14,8 @@ from typing import Protocol
 from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.orm import Session
 
+from common.db import execute_one
+
 __all__ = ["QueuedTask", "SessionJobQueue", "drop_job_queue"]
 
 
@@ -45,7 +47,9 @@ class SessionJobQueue:
         self._session = session
 
     def enqueue(self, task: QueuedTask, /, **arguments: object) -> None:
-        self._session.execute(
+        # Every sign-up enqueues a job, so the driver runs it (common.db.execute_one).
+        execute_one(
+            self._session,
             _DEFER,
             {"queue": task.queue, "task": task.name, "args": json.dumps(arguments)},
         )

@@ -6,6 +6,7 @@ rolled-back transaction), since what they check is what the engine sends to the 
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 
@@ -14,6 +15,7 @@ from psycopg import pq
 from sqlalchemy import (
     Column,
     Connection,
+    DateTime,
     Engine,
     Integer,
     MetaData,
@@ -26,9 +28,10 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 
-from common.db import Database, fetch_one, normalize_url, plain_read, transaction
+from common.db import Database, execute_one, fetch_one, normalize_url, plain_read, transaction
 from common.errors import Unavailable
 
 
@@ -172,3 +175,54 @@ def test_fetch_one_on_a_dropped_connection_is_unavailable_once(
         fetch_one(database.session, pid, {})
     database.remove_session()
     assert fetch_one(database.session, pid, {}) is not None
+
+
+def _write_then_fail(database: Database, table: Table) -> None:
+    with transaction(database.session) as session:
+        execute_one(session, insert(table).values(n=bindparam("n")), {"n": 2})  # returns no row
+        raise ZeroDivisionError
+
+
+def test_execute_one_writes_in_the_unit_of_works_transaction(
+    table: Table, database: Database
+) -> None:
+    add = insert(table).values(n=bindparam("n")).returning(table.c.n)
+    assert fetch_one(database.session, select(literal(1)), {}) == (1,)
+    assert _status(database) is pq.TransactionStatus.IDLE
+    with transaction(database.session) as session:
+        assert execute_one(session, add, {"n": 1}) == (1,)
+        assert _status(database) is pq.TransactionStatus.INTRANS  # the write opened it
+    database.remove_session()
+    with pytest.raises(ZeroDivisionError):
+        _write_then_fail(database, table)
+    database.remove_session()
+    assert _count(database, table) == 1
+
+
+@pytest.fixture
+def stamped(admin: Engine) -> Iterator[Table]:
+    """A committed table ``(n int primary key, at timestamptz)``, dropped after the test."""
+    probe = Table(
+        f"stamped_{uuid.uuid4().hex[:12]}",
+        MetaData(),
+        Column("n", Integer, primary_key=True),
+        Column("at", DateTime(timezone=True)),
+    )
+    with admin.connect() as connection:
+        probe.create(connection)
+    yield probe
+    with admin.connect() as connection:
+        probe.drop(connection)
+
+
+def test_execute_one_raises_sqlalchemys_errors_and_refuses_naive_datetimes(
+    stamped: Table, database: Database
+) -> None:
+    add = insert(stamped).values(n=bindparam("n"), at=bindparam("at"))
+    aware = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    execute_one(database.session, add, {"n": 1, "at": aware})
+    with pytest.raises(IntegrityError):
+        execute_one(database.session, add, {"n": 1, "at": aware})
+    database.remove_session()
+    with pytest.raises(ValueError, match="naive datetime given for 'at'"):
+        execute_one(database.session, add, {"n": 2, "at": aware.replace(tzinfo=None)})

@@ -8,12 +8,12 @@ import uuid
 from collections.abc import Sequence
 from typing import NamedTuple, cast
 
-from sqlalchemy import Executable, Select, Table, bindparam, delete, select, tuple_
+from sqlalchemy import ClauseElement, Select, Table, bindparam, delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.db.users.models import UserRow
-from common.db import PLAIN_READ, fetch_one, plain_read
+from common.db import PLAIN_READ, execute_one, fetch_one, plain_read
 
 __all__ = ["DuplicateEmail", "UserRecord", "UserRepository"]
 
@@ -33,10 +33,10 @@ class UserRecord(NamedTuple):
 
 
 @functools.cache
-def _insert() -> Executable:
-    # Every sign-up runs it, so it is built once, on the table rather than the mapped class:
-    # a Core statement skips the ORM's bulk-insert bookkeeping, which costs more than the
-    # round trip. The column types still process the values (UTCDateTime refuses naive ones).
+def _insert() -> ClauseElement:
+    # Every sign-up runs it, so it is built once and the driver runs it (common.db.execute_one):
+    # neither the ORM's bulk-insert bookkeeping nor SQLAlchemy's per-statement work, which
+    # together cost more than the round trip. Naive datetimes are refused there too.
     table = cast(Table, UserRow.__table__)
     return (
         insert(table)
@@ -79,7 +79,7 @@ class UserRepository:
             "password_hash": password_hash,
             "now": now,
         }
-        row = self._session.execute(_insert(), values).one_or_none()
+        row = execute_one(self._session, _insert(), values)
         if row is None:
             raise DuplicateEmail(email)
         return UserRecord(*row)

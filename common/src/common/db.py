@@ -13,8 +13,9 @@ connection as old), and a unit of work that only runs statements marked with
 ``ROLLBACK`` discards. The first statement that is neither opens the transaction as before,
 and everything after it runs inside. Under ``READ COMMITTED`` (PostgreSQL's default, and this
 engine's) a read sees the same rows inside a transaction as outside one, so this changes no
-result. :func:`fetch_one` also skips SQLAlchemy's own per-statement work, which costs about as
-much again as a round trip, for the single-row lookups every request makes.
+result. :func:`fetch_one` and :func:`execute_one` also skip SQLAlchemy's own per-statement
+work, which costs about as much again as a round trip, for the single-row lookups every request
+makes and the writes of the most frequent ones.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ __all__ = [
     "PLAIN_READ",
     "Database",
     "UTCDateTime",
+    "execute_one",
     "fetch_one",
     "make_metadata",
     "normalize_url",
@@ -128,27 +130,56 @@ def fetch_one(
     For the few single-row lookups every request makes (a bearer token, the resource asked
     for): the statement is compiled once, the server prepares it on its first run on each
     connection, and none of SQLAlchemy's per-statement work is done, which costs about as much
-    again as the round trip itself. Like a :func:`plain_read` it opens no transaction, and inside one it runs in it. A
-    lost connection raises :class:`~common.errors.Unavailable` and leaves the pool. Values
-    pass to and from the driver untouched (no column type processes them), so select and
-    compare only columns whose Python types psycopg handles itself: uuid, bytes, str, numbers,
-    timezone-aware datetimes. ``DATABASE_ECHO`` does not show these statements.
+    again as the round trip itself. Like a :func:`plain_read` it opens no transaction, and
+    inside one it runs in it. Values pass to and from the driver untouched (no column type
+    processes them), so select and compare only columns whose Python types psycopg handles
+    itself: uuid, bytes, str, numbers, timezone-aware datetimes (a naive one raises
+    ``ValueError``). A lost connection raises :class:`~common.errors.Unavailable` and leaves
+    the pool; other database errors raise SQLAlchemy's exceptions, as ``Session.execute``
+    does. ``DATABASE_ECHO`` does not show these statements.
     """
+    return _run_on_driver(session, statement, parameters, write=False)
+
+
+def execute_one(
+    session: Session, statement: ClauseElement, parameters: Mapping[str, Any]
+) -> tuple[Any, ...] | None:
+    """Run a write through the driver, in the unit of work's transaction; its first row.
+
+    :func:`fetch_one` for the writes a frequent request makes (a sign-up's ``INSERT ...
+    RETURNING``, a job's enqueueing): it opens the unit of work's transaction as any
+    statement but a plain read does, and the unit of work commits or rolls it back as usual.
+    The row is None when the statement returns none. The same rules for values and errors
+    as :func:`fetch_one`'s apply: column types do not process the values, so a type's own
+    checks (``UTCDateTime``'s) do not run, except that naive datetimes are refused.
+    """
+    return _run_on_driver(session, statement, parameters, write=True)
+
+
+def _run_on_driver(
+    session: Session, statement: ClauseElement, parameters: Mapping[str, Any], *, write: bool
+) -> tuple[Any, ...] | None:
+    for name, value in parameters.items():
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            raise ValueError(f"naive datetime given for {name!r}")
     connection = session.connection()
     sql, literals = _driver_sql(statement, connection.dialect)
+    values = {**literals, **parameters} if literals else parameters
     driver: psycopg.Connection[tuple[Any, ...]] | None = connection.connection.driver_connection
     if driver is None:  # pragma: no cover - only an invalidated connection has none
         raise Unavailable("the database is unavailable")
     try:
+        if write and driver.autocommit:  # as _transaction_unless_plain_read does
+            driver.autocommit = False
         with driver.cursor() as cursor:
-            cursor.execute(
-                sql, {**literals, **parameters} if literals else parameters, prepare=True
-            )
-            row: tuple[Any, ...] | None = cursor.fetchone()
+            cursor.execute(sql, values, prepare=True)
+            row: tuple[Any, ...] | None = cursor.fetchone() if cursor.description else None
             return row
     except psycopg.OperationalError as exc:
         connection.invalidate(exc)
         raise Unavailable("the database is unavailable") from exc
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(sql, dict(values), exc, psycopg.Error) from exc
 
 
 _compiled: dict[int, tuple[ClauseElement, str, dict[str, Any]]] = {}
