@@ -22,6 +22,7 @@ from app import bootstrap as app_bootstrap
 from app.bootstrap import Runtime, Services
 from app.config import Settings
 from common.testing import alembic_upgrade
+from common.testing.plugin import pg_test_transaction
 from tests.factories import Factories
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,18 +103,24 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 
 @pytest.fixture
-def session(runtime: Runtime, pg_transaction: Connection) -> Iterator[Session]:
-    """The unit of work's session, inside the test's savepoint, rolled back after the test."""
-    runtime.database.bind_to(pg_transaction)
-    try:
-        yield runtime.database.session
-    finally:
-        runtime.database.remove_session()
+def services(runtime: Runtime, pg_connection: Connection) -> Iterator[Services]:
+    """The app's services, their session inside the test's savepoint, rolled back after it.
+
+    One fixture does the work of ``pg_transaction``, binding the session and building the
+    services: each fixture costs every test that uses it pytest's own work.
+    """
+    with pg_test_transaction(pg_connection) as connection:
+        runtime.database.bind_to(connection)
+        try:
+            yield runtime.services()
+        finally:
+            runtime.database.remove_session()
 
 
 @pytest.fixture
-def services(runtime: Runtime, session: Session) -> Services:
-    return runtime.services()
+def session(runtime: Runtime, services: Services) -> Session:
+    """The unit of work's session (the one ``services`` use)."""
+    return runtime.database.session
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DataError
 
 from common.testing.connection import HarnessConnection, harness_connection
+from common.testing.plugin import pg_test_transaction
 
 
 @pytest.fixture
@@ -131,6 +132,14 @@ def test_copy_runs_after_the_queued_savepoint(marks: Connection) -> None:
     assert values(marks) == ["copied"]
     driver.rollback_to_savepoint("before copy")
     assert values(marks) == []
+
+
+def test_a_test_transaction_inside_another_joins_it(pg_transaction: Connection) -> None:
+    pg_transaction.execute(text("CREATE TABLE joined (n int)"))
+    with pg_test_transaction(pg_transaction) as inner:  # as a fixture of the project's does
+        inner.execute(text("INSERT INTO joined VALUES (1)"))
+    # Neither started nor ended the test: what ran before and inside it is still there.
+    assert pg_transaction.execute(text("SELECT count(*) FROM joined")).scalar() == 1
 
 
 def test_statements_are_not_prepared(marks: Connection) -> None:

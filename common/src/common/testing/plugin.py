@@ -17,6 +17,9 @@ Fixtures:
 ``pg_transaction``
     ``pg_connection`` inside a savepoint that is rolled back after the test; bind sessions
     to it with ``join_transaction_mode="create_savepoint"`` so the code under test may commit.
+``pg_test_transaction(pg_connection)``
+    Not a fixture: the context manager ``pg_transaction`` runs, for a project's fixture that
+    would otherwise ask for ``pg_transaction``.
 ``pg_database_factory``
     ``pg_database_factory("users")``: the URL of another database of this worker, cloned
     from the same template, for tests that run more than one service, each with a database
@@ -25,8 +28,10 @@ Fixtures:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -42,6 +47,7 @@ __all__ = [
     "pg_connection",
     "pg_database_factory",
     "pg_database_url",
+    "pg_test_transaction",
     "pg_transaction",
 ]
 
@@ -236,12 +242,33 @@ def pg_connection(pg_database_url: str) -> Iterator[Connection]:
 
 @pytest.fixture
 def pg_transaction(pg_connection: Connection) -> Iterator[Connection]:
-    driver = harness_connection(pg_connection)
-    _start_test(pg_connection, driver)
+    with pg_test_transaction(pg_connection) as connection:
+        yield connection
+
+
+#: The harness connections inside a test's transaction now.
+_in_test: weakref.WeakSet[HarnessConnection[Any]] = weakref.WeakSet()
+
+
+@contextlib.contextmanager
+def pg_test_transaction(connection: Connection) -> Iterator[Connection]:
+    """``pg_transaction`` for a fixture of the project's own that takes ``pg_connection``.
+
+    One fixture instead of two costs a test less of pytest's own work. Inside another test
+    transaction on the same connection (a test that also asks for ``pg_transaction``) it
+    joins that one, which ends last.
+    """
+    driver = harness_connection(connection)
+    if driver in _in_test:
+        yield connection
+        return
+    _start_test(connection, driver)
+    _in_test.add(driver)
     try:
-        yield pg_connection
+        yield connection
     finally:
-        _end_test(pg_connection, driver)
+        _in_test.discard(driver)
+        _end_test(connection, driver)
 
 
 def _in_test_savepoint(driver: HarnessConnection[Any]) -> bool:
