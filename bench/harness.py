@@ -159,7 +159,9 @@ def _run(folder: Path, workers: int, expected: int) -> Timing:
         command = [sys.executable, "-m", "pytest", "--rootdir", str(folder), str(folder)]
         if workers > 1:
             command += ["-n", str(workers)]
-        env = {**os.environ, "BENCH_RESULTS": results, "PYTHONPATH": str(ROOT)}
+        # This tree's app and common, even where another copy of common is installed.
+        path = os.pathsep.join([str(ROOT), str(ROOT / "common" / "src")])
+        env = {**os.environ, "BENCH_RESULTS": results, "PYTHONPATH": path}
         done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             sys.exit(f"benchmark run failed in {folder}:\n{done.stdout}\n{done.stderr}")
