@@ -5,9 +5,10 @@ Through the worker's real connection (``pg_transaction``), on a table of the tes
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from sqlalchemy import Connection, text
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 
 from common.testing.connection import HarnessConnection, harness_connection
 from common.testing.plugin import pg_test_transaction
@@ -134,6 +135,30 @@ def test_copy_runs_after_the_queued_savepoint(marks: Connection) -> None:
     assert values(marks) == []
 
 
+def test_commands_sent_without_waiting_run_before_the_next_statement(marks: Connection) -> None:
+    driver = driver_of(marks)
+    driver.savepoint("sent")
+    insert(marks, "a")
+    driver.rollback_to_savepoint("sent")
+    driver.send()  # as at the end of a test
+    assert driver.queued == []
+    assert driver.unsettled
+    assert values(marks) == []  # the rollback's result was read first
+    assert not driver.unsettled
+
+
+def test_an_error_in_commands_sent_without_waiting_is_raised_by_the_next_statement(
+    marks: Connection,
+) -> None:
+    driver = driver_of(marks)
+    driver.queued.append(b'RELEASE SAVEPOINT "never opened"')
+    driver.send()
+    with pytest.raises(DBAPIError) as raised:
+        values(marks)
+    assert isinstance(raised.value.orig, psycopg.errors.InvalidSavepointSpecification)
+    assert "never opened" in str(raised.value.orig)
+
+
 def test_a_test_transaction_inside_another_joins_it(pg_transaction: Connection) -> None:
     pg_transaction.execute(text("CREATE TABLE joined (n int)"))
     with pg_test_transaction(pg_transaction) as inner:  # as a fixture of the project's does
@@ -163,6 +188,8 @@ ISOLATION_TESTS = """
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from common.testing.connection import harness_connection
+
 
 def test_1_writes_and_commits_in_a_savepoint(pg_transaction):
     with pg_transaction.begin_nested():
@@ -171,6 +198,8 @@ def test_1_writes_and_commits_in_a_savepoint(pg_transaction):
 
 
 def test_2_holds_no_lock_of_it_and_sees_nothing_of_it(pg_transaction, pg_database_url):
+    # Test 1's rollback was sent as it ended, and confirmed before this test's fixtures.
+    assert not harness_connection(pg_transaction).unsettled
     other = create_engine(pg_database_url, poolclass=NullPool)
     try:
         with other.begin() as connection:  # fails at once if test 1's lock were still held

@@ -13,6 +13,10 @@ has run since the one around it was opened or rolled back to is not sent either:
 to it undoes the same as rolling back to that one, so the server's savepoint stands for both.
 That is the first unit of work of every test, whose savepoint follows the test's at once.
 
+The rollback at the end of a test is sent without waiting for its result (:meth:`send`):
+the server runs it at once, so the test keeps no lock, while pytest reports the test and
+sets up the next one. Its result is read before anything else is done on the connection.
+
 Statements are not prepared on this connection: the driver forgets its prepared statements
 at every rollback, so preparing them would cost each test more round trips, not fewer.
 """
@@ -25,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Self, cast
 
 import psycopg
+from psycopg import errors, generators, pq
 from psycopg.abc import Params, Query, QueryNoTemplate
 from psycopg.copy import Copy, Writer
 from psycopg.rows import Row
@@ -69,6 +74,8 @@ class HarnessConnection(psycopg.Connection[Row]):
         self.used = False
         #: Whether nothing ran since the innermost savepoint was opened or rolled back to.
         self.untouched = False
+        #: Whether commands were sent whose results are not read yet (see :meth:`send`).
+        self.unsettled = False
 
     # -- the three savepoint commands ------------------------------------------------------
     def savepoint(self, name: str) -> None:
@@ -116,10 +123,33 @@ class HarnessConnection(psycopg.Connection[Row]):
 
     def flush(self) -> None:
         """Send what is queued now, in one round trip."""
+        self.settle()
         if self.queued:
             commands = b"; ".join(self._take_queued())
             with psycopg.Cursor(self) as cursor:
                 cursor.execute(commands)  # no parameters: one simple query, many commands
+
+    def send(self) -> None:
+        """Send what is queued now, and read its results later, in :meth:`settle`.
+
+        Whatever is done next on this connection settles first, so the results are read,
+        and an error raised, before anything else is sent.
+        """
+        self.settle()
+        if self.queued:
+            self.pgconn.send_query(b"; ".join(self._take_queued()))
+            self.unsettled = True
+            self.wait(generators.send(self.pgconn))
+
+    def settle(self) -> None:
+        """Read the results of what :meth:`send` sent; raise the first error among them."""
+        if not self.unsettled:
+            return
+        self.unsettled = False
+        results = self.wait(generators.fetch_many(self.pgconn))  # one query: its results
+        for result in results:
+            if result.status != pq.ExecStatus.COMMAND_OK:
+                raise errors.error_from_result(result, encoding=self.info.encoding)
 
     def _take_queued(self) -> list[bytes]:
         commands, self.queued = self.queued, []
@@ -139,10 +169,12 @@ class HarnessConnection(psycopg.Connection[Row]):
 
     # -- the transaction ending forgets every savepoint ------------------------------------
     def commit(self) -> None:
+        self.settle()
         self._forget()
         super().commit()
 
     def rollback(self) -> None:
+        self.settle()
         self._forget()
         super().rollback()
 
@@ -202,6 +234,7 @@ class HarnessCursor(psycopg.Cursor[Row]):
 def _running_on(cursor: psycopg.Cursor[Any] | psycopg.ServerCursor[Any]) -> HarnessConnection[Any]:
     """The cursor's connection, noted as used: a statement is about to run on it."""
     connection = cast(HarnessConnection[Any], cursor.connection)
+    connection.settle()
     connection.used = True
     connection.untouched = False
     return connection

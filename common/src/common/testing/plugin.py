@@ -248,6 +248,19 @@ def pg_transaction(pg_connection: Connection) -> Iterator[Connection]:
 
 #: The harness connections inside a test's transaction now.
 _in_test: weakref.WeakSet[HarnessConnection[Any]] = weakref.WeakSet()
+#: The harness connections whose end-of-test rollback was sent and not yet confirmed.
+_rolling_back: weakref.WeakSet[HarnessConnection[Any]] = weakref.WeakSet()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before a test's fixtures: the rollback that ended the last test has run on the server.
+
+    By now it has: reading its result costs no wait, and no fixture of this test can find
+    a lock of the last one.
+    """
+    while _rolling_back:
+        _rolling_back.pop().settle()
 
 
 @contextlib.contextmanager
@@ -296,10 +309,14 @@ def _end_test(connection: Connection, driver: HarnessConnection[Any]) -> None:
 
 
 def _undo_test(driver: HarnessConnection[Any]) -> None:
-    """Roll back to the test's savepoint, at once: nothing of the test may keep a lock."""
+    """Roll back to the test's savepoint, at once: nothing of the test may keep a lock.
+
+    The rollback is sent, not waited for: the server runs it while pytest goes on.
+    """
     driver.rollback_to_savepoint(_TEST_SAVEPOINT)
     if driver.used:  # else nothing ran since the savepoint was last rolled back to
-        driver.flush()
+        driver.send()
+        _rolling_back.add(driver)
 
 
 _KEY = pytest.StashKey[_Harness]()
