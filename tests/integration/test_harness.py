@@ -72,21 +72,31 @@ def test_a_run_with_no_database_stops_at_once_naming_the_three_ways(
     assert "passed" not in output  # it stopped before running anything
 
 
+def test_the_fixtures_ask_for_the_harness_where_it_is_not_enabled(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_x="def test_x(pg_database_url):\n    pass\n")
+    result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:xdist")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*set `pg_harness = true` in the pytest configuration*"])
+
+
+MARKER_SCHEMA = """
+from sqlalchemy import create_engine, text
+
+def pytest_pg_harness_build_schema(url):
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE marker (id int)"))
+    engine.dispose()
+"""
+
+
 def test_the_run_names_its_database_source(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, pg_database_url: str
 ) -> None:
     pytester.makeini("[pytest]\npg_harness = true\n")
-    pytester.makeconftest(
-        """
-        from sqlalchemy import create_engine, text
-
-        def pytest_pg_harness_build_schema(url):
-            engine = create_engine(url)
-            with engine.begin() as connection:
-                connection.execute(text("CREATE TABLE marker (id int)"))
-            engine.dispose()
-        """
-    )
+    pytester.makeconftest(MARKER_SCHEMA)
     pytester.makepyfile(
         test_x="""
         from sqlalchemy import text
@@ -100,6 +110,28 @@ def test_the_run_names_its_database_source(
     assert result.ret == 0, str(result.stdout)
     assert str(result.stdout).count("postgres: TEST_DATABASE_URL") == 2  # header and summary
     result.assert_outcomes(passed=1)
+
+
+def test_the_harness_fixtures_do_not_make_pytest_build_a_request_fixture_per_test(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, pg_database_url: str
+) -> None:
+    """pytest makes the ``request`` fixture anew for each test whose fixtures ask for it."""
+    pytester.makeini("[pytest]\npg_harness = true\n")
+    pytester.makeconftest(
+        MARKER_SCHEMA
+        + """
+def pytest_collection_modifyitems(items):
+    for item in items:
+        print("closure:", " ".join(sorted(item.fixturenames)))
+"""
+    )
+    pytester.makepyfile(test_x="def test_x(pg_transaction, pg_database_factory):\n    pass\n")
+    monkeypatch.setenv("TEST_DATABASE_URL", pg_database_url)
+    result = pytester.runpytest_inprocess("-s", "-p", "no:randomly", "-p", "no:xdist")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["closure: pg_connection pg_database_factory pg_database_url pg_transaction"]
+    )
 
 
 LOCAL_CLUSTER_PROBE = """

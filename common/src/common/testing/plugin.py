@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import types
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
@@ -43,15 +44,10 @@ from common.testing.connection import HarnessConnection, connect_engine, harness
 from common.testing.databases import create_database, drop_database, list_databases, with_database
 from common.testing.sources import HarnessError, PostgresServer, acquire_server
 
-__all__ = [
-    "pg_connection",
-    "pg_database_factory",
-    "pg_database_url",
-    "pg_test_transaction",
-    "pg_transaction",
-]
+__all__ = ["pg_connection", "pg_test_transaction", "pg_transaction"]
 
 _INFO = "pg_harness"
+_FIXTURES = "common-pg-harness-fixtures"
 _PREFIX = "pytest"
 #: The savepoint each test runs in, rolled back to at its end (which keeps it for the next).
 _TEST_SAVEPOINT = "pg_harness_test"
@@ -148,8 +144,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if _enabled(config):
-        config.stash[_KEY] = _Harness(config)
+    harness = _Harness(config) if _enabled(config) else None
+    if harness is not None:
+        config.stash[_KEY] = harness
+    config.pluginmanager.register(_fixtures(harness), _FIXTURES)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -202,31 +200,46 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(f"postgres: {harness.description}")
 
 
-@pytest.fixture(scope="session")
-def pg_database_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    harness = request.config.stash.get(_KEY, None)
-    if harness is None:
-        raise pytest.UsageError("set `pg_harness = true` in the pytest configuration")
-    url = harness.create_worker_database()
-    yield url
-    harness.drop_worker_database()
+def _fixtures(harness: _Harness | None) -> types.ModuleType:
+    """The fixtures that need the run's harness, as a plugin of their own for the run.
 
+    They reach the harness through this closure rather than by asking for ``request``: a
+    fixture that asks for it, even one of session scope, costs every test that depends on
+    it pytest's own work of making a ``request`` fixture again.
+    """
 
-@pytest.fixture(scope="session")
-def pg_database_factory(request: pytest.FixtureRequest) -> Iterator[Callable[[str], str]]:
-    harness = request.config.stash.get(_KEY, None)
-    if harness is None:
-        raise pytest.UsageError("set `pg_harness = true` in the pytest configuration")
-    made: list[str] = []
+    def enabled() -> _Harness:
+        if harness is None:
+            raise pytest.UsageError("set `pg_harness = true` in the pytest configuration")
+        return harness
 
-    def make(suffix: str) -> str:
-        name, url = harness.create_extra_database(suffix)
-        made.append(name)
-        return url
+    @pytest.fixture(scope="session")
+    def pg_database_url() -> Iterator[str]:
+        """The URL of this worker's database, cloned from the migrated template."""
+        run = enabled()
+        url = run.create_worker_database()
+        yield url
+        run.drop_worker_database()
 
-    yield make
-    for name in made:
-        drop_database(harness.admin_url, name)
+    @pytest.fixture(scope="session")
+    def pg_database_factory() -> Iterator[Callable[[str], str]]:
+        """``make(suffix)``: the URL of another database of this worker, from the template."""
+        run = enabled()
+        made: list[str] = []
+
+        def make(suffix: str) -> str:
+            name, url = run.create_extra_database(suffix)
+            made.append(name)
+            return url
+
+        yield make
+        for name in made:
+            drop_database(run.admin_url, name)
+
+    plugin = types.ModuleType(_FIXTURES, _fixtures.__doc__)
+    plugin.pg_database_url = pg_database_url  # type: ignore[attr-defined]
+    plugin.pg_database_factory = pg_database_factory  # type: ignore[attr-defined]
+    return plugin
 
 
 @pytest.fixture(scope="session")
