@@ -5,6 +5,8 @@ Through the worker's real connection (``pg_transaction``), on a table of the tes
 
 from __future__ import annotations
 
+import uuid
+
 import psycopg
 import pytest
 from sqlalchemy import Connection, text
@@ -167,11 +169,53 @@ def test_a_test_transaction_inside_another_joins_it(pg_transaction: Connection) 
     assert pg_transaction.execute(text("SELECT count(*) FROM joined")).scalar() == 1
 
 
-def test_statements_are_not_prepared(marks: Connection) -> None:
+def prepared(connection: Connection, statement: str) -> list[str]:
+    """The names the server prepared ``statement`` under (other tests leave theirs)."""
+    query = text("SELECT name FROM pg_prepared_statements WHERE statement = :statement")
+    return list(connection.execute(query, {"statement": statement}).scalars())
+
+
+def test_statements_are_prepared_when_asked_and_stay_prepared_after_the_tests_rollback(
+    marks: Connection,
+) -> None:
+    driver = driver_of(marks)
     for _ in range(8):  # past the driver's usual threshold of 5
         values(marks)
-    prepared = marks.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar()
-    assert prepared == 0
+    # The table may be another one in the next test.
+    assert prepared(marks, "SELECT value FROM marks ORDER BY value") == []
+    with driver.cursor() as cursor:
+        cursor.execute("SELECT %s::int", (1,), prepare=True)  # as common.db.fetch_one does
+    [name] = prepared(marks, "SELECT $1::int")
+    driver.savepoint("test")
+    insert(marks, "a")
+    driver.rollback_to_savepoint("test")
+    driver.send()  # as the end of a test does
+    with driver.cursor() as cursor:
+        cursor.execute("SELECT %s::int", (2,), prepare=True)
+        assert cursor.fetchone() == (2,)
+    assert prepared(marks, "SELECT $1::int") == [name]  # the same one, not prepared again
+
+
+def test_prepared_statements_outlive_a_rollback_sent_with_the_next_statement(
+    marks: Connection,
+) -> None:
+    driver = driver_of(marks)
+
+    def fetch(sql: str, value: object) -> object:
+        with driver.cursor() as cursor:
+            cursor.execute(sql, (value,), prepare=True)
+            return cursor.fetchone()
+
+    assert fetch("SELECT %s::int", 1) == (1,)
+    name = f"unit of work {uuid.uuid4()}"  # a command the driver has not seen before
+    driver.savepoint(name)
+    insert(marks, "undone")
+    driver.rollback_to_savepoint(name)  # queued...
+    assert fetch("SELECT %s::int", 2) == (2,)  # ...and sent in one pipeline with this
+    assert fetch("SELECT %s::text", "new") == ("new",)  # prepared after the rollback
+    assert fetch("SELECT %s::text", "again") == ("again",)  # and still there
+    assert len(prepared(marks, "SELECT $1::text")) == 1
+    assert values(marks) == []
 
 
 HARNESS_CONFTEST = """

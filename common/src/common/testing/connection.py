@@ -17,12 +17,19 @@ The rollback at the end of a test is sent without waiting for its result (:meth:
 the server runs it at once, so the test keeps no lock, while pytest reports the test and
 sets up the next one. Its result is read before anything else is done on the connection.
 
-Statements are not prepared on this connection: the driver forgets its prepared statements
-at every rollback, so preparing them would cost each test more round trips, not fewer.
+Statements are prepared only when asked to (``prepare=True``, as :func:`common.db.fetch_one`
+and :func:`common.db.execute_one` ask for the statements every request runs), as in
+production, where the server plans them once per connection. The driver would discard its
+prepared statements after every rollback, because a statement could refer to a table the
+rollback dropped, and prepare them again in an extra round trip each; the rollback that ends
+a test goes around that (see :meth:`HarnessConnection.send`), so they outlive the tests.
+Statements run often without asking are not prepared here: a test may create a table,
+query it, and roll it back, and the next test create it again otherwise.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -126,14 +133,15 @@ class HarnessConnection(psycopg.Connection[Row]):
         self.settle()
         if self.queued:
             commands = b"; ".join(self._take_queued())
-            with psycopg.Cursor(self) as cursor:
+            with self.uncached(), psycopg.Cursor(self) as cursor:
                 cursor.execute(commands)  # no parameters: one simple query, many commands
 
     def send(self) -> None:
         """Send what is queued now, and read its results later, in :meth:`settle`.
 
         Whatever is done next on this connection settles first, so the results are read,
-        and an error raised, before anything else is sent.
+        and an error raised, before anything else is sent. What is sent so does not go
+        through the driver's statement cache, which a rollback among it would empty.
         """
         self.settle()
         if self.queued:
@@ -150,6 +158,21 @@ class HarnessConnection(psycopg.Connection[Row]):
         for result in results:
             if result.status != pq.ExecStatus.COMMAND_OK:
                 raise errors.error_from_result(result, encoding=self.info.encoding)
+
+    @contextmanager
+    def uncached(self) -> Iterator[None]:
+        """Statements run in this block stay out of the driver's statement cache.
+
+        For the savepoint commands: seeing a ``ROLLBACK`` among them, the driver would drop
+        every prepared statement, and in a pipeline it would do so only after preparing the
+        next one, which it would then have forgotten on the server but not here.
+        """
+        threshold = self.prepare_threshold
+        self.prepare_threshold = None
+        try:
+            yield
+        finally:
+            self.prepare_threshold = threshold
 
     def _take_queued(self) -> list[bytes]:
         commands, self.queued = self.queued, []
@@ -202,8 +225,9 @@ class HarnessCursor(psycopg.Cursor[Row]):
         if not connection.queued:
             return super().execute(statement, params, prepare=prepare, binary=binary)
         with connection.pipeline(), psycopg.Cursor(connection) as commands:
-            for command in connection._take_queued():
-                commands.execute(command)
+            with connection.uncached():
+                for command in connection._take_queued():
+                    commands.execute(command)
             super().execute(statement, params, prepare=prepare, binary=binary)
         return self
 
@@ -263,7 +287,9 @@ class HarnessDialect(PGDialect_psycopg):
     supports_statement_cache = True
 
     def connect(self, *cargs: Any, **cparams: Any) -> DBAPIConnection:
-        connection = HarnessConnection.connect(*cargs, **{**cparams, "prepare_threshold": None})
+        # Prepared when asked (prepare=True), never merely for being run often.
+        options = {**cparams, "prepare_threshold": sys.maxsize}
+        connection = HarnessConnection.connect(*cargs, **options)
         return cast(DBAPIConnection, connection)
 
     def do_savepoint(self, connection: Connection, name: str) -> None:
