@@ -173,7 +173,10 @@ def _run_on_driver(
             driver.autocommit = False
         with driver.cursor() as cursor:
             cursor.execute(sql, values, prepare=True)
-            row: tuple[Any, ...] | None = cursor.fetchone() if cursor.description else None
+            result = cursor.pgresult  # its status costs less than building ``description``
+            if result is None or result.status != psycopg.pq.ExecStatus.TUPLES_OK:
+                return None
+            row: tuple[Any, ...] | None = cursor.fetchone()
             return row
     except psycopg.OperationalError as exc:
         connection.invalidate(exc)
