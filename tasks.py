@@ -405,10 +405,16 @@ def logs(c: Context, service: str = "", follow: bool = True) -> None:
 
 
 # -- benchmarks --------------------------------------------------------------------------------------
-@task(name="tests", help={"count": "tests of each kind to generate (default 500)"})
-def bench_tests(c: Context, count: int = 500) -> None:
+@task(
+    name="tests",
+    help={
+        "count": "tests of each kind to generate (default 500)",
+        "rounds": "alternating serial runs of the floor and the harness; medians (default 3)",
+    },
+)
+def bench_tests(c: Context, count: int = 500, rounds: int = 3) -> None:
     """Time the test harness against a no-database floor and TRUNCATE-per-test."""
-    run(c, f"python -m bench.harness --count {int(count)}")
+    run(c, f"python -m bench.harness --count {int(count)} --rounds {int(rounds)}")
 
 
 @task(
