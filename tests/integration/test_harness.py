@@ -112,6 +112,31 @@ def test_the_run_names_its_database_source(
     result.assert_outcomes(passed=1)
 
 
+def test_a_schema_that_fails_to_build_stops_the_run_before_any_test(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, pg_database_url: str
+) -> None:
+    pytester.makeini("[pytest]\npg_harness = true\n")
+    pytester.makeconftest(
+        """
+        import pathlib
+
+        def pytest_pg_harness_build_schema(url):
+            pathlib.Path("template-url").write_text(url)
+            raise RuntimeError("the migrations failed: boom")
+        """
+    )
+    pytester.makepyfile(test_x="def test_x(pg_transaction):\n    print('ran')\n")
+    monkeypatch.setenv("TEST_DATABASE_URL", pg_database_url)
+    result = pytester.runpytest_inprocess("-s", "-p", "no:randomly", "-p", "no:xdist")
+    output = str(result.stdout) + str(result.stderr)
+    assert result.ret != 0
+    assert "the migrations failed: boom" in output
+    assert "ran" not in str(result.stdout).splitlines()
+    template = make_url((pytester.path / "template-url").read_text()).database or ""
+    assert template.startswith("pytest_")
+    assert databases.list_databases(pg_database_url, template) == []  # dropped at the end
+
+
 def test_the_harness_fixtures_do_not_make_pytest_build_a_request_fixture_per_test(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, pg_database_url: str
 ) -> None:

@@ -6,6 +6,10 @@ creates a template database and asks the project to build its schema there
 (``pytest_pg_harness_build_schema``), then each worker clones its own database from the
 template. Everything the run created is dropped at its end.
 
+The schema is built in a thread while the workers start and collect the tests (or, without
+xdist, while the tests are collected); the run loop waits for it before the first test, and
+stops there if it failed.
+
 Fixtures:
 
 ``pg_database_url``
@@ -30,10 +34,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 import types
 import uuid
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import pytest
@@ -64,6 +69,8 @@ class _Harness:
         self.run_prefix = ""
         self.template = ""
         self.database = ""
+        self._build: threading.Thread | None = None
+        self._build_error: BaseException | None = None
 
     @property
     def is_worker(self) -> bool:
@@ -76,10 +83,26 @@ class _Harness:
         self.description = self.server.description
         self.run_prefix = f"{_PREFIX}_{uuid.uuid4().hex[:10]}_"
         self.template = self.run_prefix + "template"
-        create_database(self.admin_url, self.template)
-        self.config.hook.pytest_pg_harness_build_schema(
-            url=with_database(self.admin_url, self.template)
-        )
+        self._build = threading.Thread(target=self._build_schema, name="pg-harness-schema")
+        self._build.start()
+
+    def _build_schema(self) -> None:
+        try:
+            create_database(self.admin_url, self.template)
+            self.config.hook.pytest_pg_harness_build_schema(
+                url=with_database(self.admin_url, self.template)
+            )
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread, by wait_for_schema()
+            self._build_error = exc
+
+    def wait_for_schema(self) -> None:
+        """Wait for the schema build started by :meth:`start`; raise what it raised."""
+        if self._build is not None:
+            self._build.join()
+            self._build = None
+        if self._build_error is not None:
+            error, self._build_error = self._build_error, None
+            raise error
 
     def export(self) -> dict[str, str]:
         return {
@@ -90,6 +113,8 @@ class _Harness:
         }
 
     def stop(self) -> None:
+        if self._build is not None:  # the run ended before its loop: let the build finish
+            self._build.join()
         try:
             if self.admin_url:
                 for name in list_databases(self.admin_url, self.run_prefix):
@@ -166,6 +191,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     except BaseException:
         harness.stop()
         raise
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
+    """Before the first test (in the controller, before xdist hands any out): the schema."""
+    harness = session.config.stash.get(_KEY, None)
+    if harness is not None and not harness.is_worker:
+        harness.wait_for_schema()
+    return (yield)
 
 
 @pytest.hookimpl(optionalhook=True)
