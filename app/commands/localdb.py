@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import make_url
 
 from common import localdb
+from common.lifecycle import exit_without_collecting
 
 __all__ = ["main"]
 
@@ -85,4 +86,5 @@ def _status(data_dir: Path) -> None:
 
 
 if __name__ == "__main__":
+    exit_without_collecting()
     sys.exit(main())

@@ -49,6 +49,7 @@ from typing import NoReturn, TextIO
 from app import config
 from common import localdb
 from common.config import ConfigurationError, Environment
+from common.lifecycle import exit_without_collecting
 
 __all__ = [
     "Child",
@@ -544,4 +545,5 @@ def _first(option: int | None, setting: int) -> int:
 
 
 if __name__ == "__main__":
+    exit_without_collecting()
     sys.exit(main())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app import bootstrap
+from common.lifecycle import exit_without_collecting
 
 BANNER = """\
 app shell ({env}, {url})
@@ -60,4 +61,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    exit_without_collecting()
     main()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
 import weakref
 
 import pytest
 
-from common.lifecycle import Lifecycle, settle_for_serving
+from common.lifecycle import Lifecycle, exit_without_collecting, settle_for_serving
 
 
 def test_init_hooks_run_once_and_late_hooks_run_at_once() -> None:
@@ -89,3 +90,14 @@ def test_settling_for_serving_collects_once_and_freezes_what_is_left() -> None:
         assert later() is None  # what comes after is collected as before
     finally:
         gc.unfreeze()
+
+
+def test_exiting_without_collecting_freezes_the_heap_as_the_process_exits_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    at_exit: list[object] = []
+    monkeypatch.setattr(atexit, "register", at_exit.append)
+    frozen = gc.get_freeze_count()
+    exit_without_collecting()
+    assert at_exit == [gc.freeze]
+    assert gc.get_freeze_count() == frozen  # nothing changes before the exit

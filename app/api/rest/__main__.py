@@ -14,6 +14,7 @@ from app import config
 from app.api.rest import openapi
 from app.api.rest.server import RestServer
 from common.config import ConfigurationError
+from common.lifecycle import exit_without_collecting
 
 USAGE = "usage: python -m app.api.rest [openapi]"
 
@@ -33,4 +34,5 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    exit_without_collecting()
     main()

@@ -9,6 +9,7 @@ failed**. REST calls them from Flask's ``teardown_appcontext``, gRPC from an int
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import gc
@@ -17,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import ParamSpec, TypeVar
 
-__all__ = ["Hook", "Lifecycle", "settle_for_serving"]
+__all__ = ["Hook", "Lifecycle", "exit_without_collecting", "settle_for_serving"]
 
 logger = logging.getLogger(__name__)
 
@@ -128,3 +129,16 @@ def settle_for_serving() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def exit_without_collecting() -> None:
+    """Call first thing in a program's ``__main__``: its exit skips the final garbage passes.
+
+    As a process exits, the interpreter collects its garbage over the whole heap before the
+    system frees the memory anyway: about 0.15 s of CPU for a process that imported a
+    service, at every exit of a server, worker or command (and a server restarts on every
+    change under ``invoke serve``). Freezing the heap at exit (:func:`gc.freeze`, run by
+    :mod:`atexit`) leaves it out of those passes. It changes nothing before the exit, so a
+    test that calls a ``main()`` in its own process is unaffected.
+    """
+    atexit.register(gc.freeze)
