@@ -24,7 +24,10 @@ prepared statements after every rollback, because a statement could refer to a t
 rollback dropped, and prepare them again in an extra round trip each; the rollback that ends
 a test goes around that (see :meth:`HarnessConnection.send`), so they outlive the tests.
 Statements run often without asking are not prepared here: a test may create a table,
-query it, and roll it back, and the next test create it again otherwise.
+query it, and roll it back, and the next test create it again otherwise. A test that changes
+the type of a column the app's prepared statements return would make them fail in the tests
+after it ("cached plan must not change result type"): change the app's schema in a database
+of the test's own (``pg_database_factory``), as the migration tests do.
 """
 
 from __future__ import annotations
