@@ -27,7 +27,7 @@ Statements run often without asking are not prepared here: a test may create a t
 query it, and roll it back, and the next test create it again otherwise. A test that changes
 the type of a column the app's prepared statements return would make them fail in the tests
 after it ("cached plan must not change result type"): change the app's schema in a database
-of the test's own (``pg_database_factory``), as the migration tests do.
+of the test's own (from ``pg_database_factory``, or made as the migration tests make theirs).
 """
 
 from __future__ import annotations
