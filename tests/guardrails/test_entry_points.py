@@ -11,6 +11,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
+#: Entry points that must not skip the final collection, and why.
+EXEMPT = {
+    # Left uncollected at exit, gRPC's objects can keep the interpreter from finishing: a
+    # server that now and then never exited after SIGTERM (seen in this suite's runs).
+    "app/api/grpc/__main__.py",
+}
+
 
 def _main_blocks() -> dict[str, ast.If]:
     blocks: dict[str, ast.If] = {}
@@ -26,19 +33,28 @@ def _main_blocks() -> dict[str, ast.If]:
     return blocks
 
 
+def _exits_without_collecting_first(block: ast.If) -> bool:
+    first = block.body[0]
+    return (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Call)
+        and isinstance(first.value.func, ast.Name)
+        and first.value.func.id == "exit_without_collecting"
+    )
+
+
 def test_the_app_has_entry_points() -> None:
-    assert "app/api/rest/__main__.py" in _main_blocks()
+    blocks = _main_blocks()
+    assert "app/api/rest/__main__.py" in blocks
+    assert blocks.keys() >= EXEMPT
 
 
 def test_every_entry_point_first_exits_without_collecting() -> None:
+    blocks = _main_blocks()
     missing = [
         path
-        for path, block in _main_blocks().items()
-        if not (
-            isinstance(first := block.body[0], ast.Expr)
-            and isinstance(first.value, ast.Call)
-            and isinstance(first.value.func, ast.Name)
-            and first.value.func.id == "exit_without_collecting"
-        )
+        for path, block in blocks.items()
+        if path not in EXEMPT and not _exits_without_collecting_first(block)
     ]
     assert not missing, f"entry points that do not call exit_without_collecting() first: {missing}"
+    assert not [path for path in EXEMPT if _exits_without_collecting_first(blocks[path])]

@@ -34,7 +34,7 @@ from app import bootstrap, config
 from app.api.grpc.server import create_grpc_server, grpc_address
 from app.config import Settings
 from common.config import ConfigurationError
-from common.lifecycle import exit_without_collecting, settle_for_serving
+from common.lifecycle import settle_for_serving
 
 logger = logging.getLogger("app.api.grpc")
 
@@ -195,5 +195,6 @@ def _stop(servers: dict[int, int | None], timeout: float) -> None:
 
 
 if __name__ == "__main__":
-    exit_without_collecting()
+    # Not exit_without_collecting(): left uncollected at exit, gRPC's own objects can keep
+    # the interpreter from finishing (seen: now and then a server that never exited).
     sys.exit(main())
