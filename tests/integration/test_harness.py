@@ -17,6 +17,7 @@ from app.bootstrap import Services
 from app.db.models import UserRow
 from common.testing import databases
 from tests.factories import Factories
+from tests.integration.harness_projects import MARKER_SCHEMA
 
 
 def test_each_worker_has_its_own_database_built_by_the_migrations(
@@ -79,17 +80,6 @@ def test_the_fixtures_ask_for_the_harness_where_it_is_not_enabled(
     result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:xdist")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*set `pg_harness = true` in the pytest configuration*"])
-
-
-MARKER_SCHEMA = """
-from sqlalchemy import create_engine, text
-
-def pytest_pg_harness_build_schema(url):
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE marker (id int)"))
-    engine.dispose()
-"""
 
 
 def test_the_run_names_its_database_source(

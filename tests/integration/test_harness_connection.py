@@ -14,6 +14,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 
 from common.testing.connection import HarnessConnection, harness_connection
 from common.testing.plugin import pg_test_transaction
+from tests.integration.harness_projects import MARKER_SCHEMA
 
 
 @pytest.fixture
@@ -218,16 +219,6 @@ def test_prepared_statements_outlive_a_rollback_sent_with_the_next_statement(
     assert values(marks) == []
 
 
-HARNESS_CONFTEST = """
-from sqlalchemy import create_engine, text
-
-def pytest_pg_harness_build_schema(url):
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE marker (id int)"))
-    engine.dispose()
-"""
-
 ISOLATION_TESTS = """
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
@@ -267,7 +258,7 @@ def test_each_test_undoes_its_writes_and_releases_its_locks_when_it_ends(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, pg_database_url: str
 ) -> None:
     pytester.makeini("[pytest]\npg_harness = true\n")
-    pytester.makeconftest(HARNESS_CONFTEST)
+    pytester.makeconftest(MARKER_SCHEMA)
     pytester.makepyfile(test_isolation=ISOLATION_TESTS)
     monkeypatch.setenv("TEST_DATABASE_URL", pg_database_url)
     result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:xdist")
