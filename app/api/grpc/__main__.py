@@ -42,6 +42,8 @@ logger = logging.getLogger("app.api.grpc")
 _SHARES_PORTS = sys.platform == "linux"
 #: Seconds the supervisor gives a server beyond its grace period to stop before killing it.
 _STOP_MARGIN = 10.0
+#: Seconds the main thread sleeps at most between looks at whether a stop signal came.
+_SIGNAL_POLL_SECONDS = 0.1
 
 
 def main() -> int:
@@ -83,12 +85,24 @@ def _serve(
     announce(f"gRPC  {address}")
     logger.info("serving gRPC on %s", address)
 
-    stopping.wait()
+    _wait_for_signal(stopping)
     logger.info("stopping: finishing in-flight RPCs (%ss at most)", settings.grpc_grace_seconds)
     health_servicer.enter_graceful_shutdown()
     server.stop(settings.grpc_grace_seconds).wait()
     bootstrap.shutdown()
     return 0
+
+
+def _wait_for_signal(stopping: threading.Event) -> None:
+    """Return once a stop signal's handler has set ``stopping``.
+
+    Never one wait without a timeout: the kernel may hand the signal to any thread that does
+    not block it, one of gRPC's included. That thread only notes it; Python runs the handler in
+    the main thread, the next time that thread runs Python code. A main thread asleep in
+    ``stopping.wait()`` would then sleep for ever (seen: a server that ignored SIGTERM).
+    """
+    while not stopping.wait(_SIGNAL_POLL_SECONDS):
+        pass
 
 
 def _free_port(host: str, port: int) -> int:
@@ -127,7 +141,7 @@ def _supervise(settings: Settings, stopping: threading.Event) -> int:
         # Each server writes one line once it listens; an empty read: it died first.
         if all(_read_line(reader) for reader in ready) and not stopping.is_set():
             _print(f"gRPC  {grpc_address(settings.grpc_host, port)}")
-            while not stopping.wait(0.2):
+            while not stopping.wait(_SIGNAL_POLL_SECONDS):
                 if _reap(servers):
                     logger.error("a gRPC server process exited; stopping the others")
                     break

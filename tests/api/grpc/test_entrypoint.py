@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import select
 import signal
@@ -86,6 +87,35 @@ def test_serves_until_sigterm_then_exits_zero(pg_database_url: str, tmp_path: Pa
         "[entrypoint-1] app.api.grpc.access: /backend.v1.AuthService/LogIn UNAUTHENTICATED"
         in stderr
     )
+    assert "stopping" in stderr
+
+
+def _signal_thread(pid: int, tid: int, signum: signal.Signals) -> None:
+    """What the kernel does when it picks thread ``tid`` of ``pid`` for a process's signal."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.tgkill(pid, tid, signum) != 0:
+        raise OSError(ctypes.get_errno(), f"tgkill {pid} {tid}")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_stops_when_the_kernel_hands_sigterm_to_one_of_grpcs_threads(
+    pg_database_url: str, tmp_path: Path
+) -> None:
+    """A process's signal goes to whichever of its threads the kernel picks, not always the main one."""
+    process = _start(_environment(pg_database_url), tmp_path)
+    try:
+        assert _first_line(process).startswith("gRPC  127.0.0.1:")
+        others = [int(task) for task in os.listdir(f"/proc/{process.pid}/task")]
+        others.remove(process.pid)
+        assert others, "gRPC started no threads"
+        _signal_thread(process.pid, others[0], signal.SIGTERM)
+        _, stderr = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, stderr
     assert "stopping" in stderr
 
 
