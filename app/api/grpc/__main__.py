@@ -34,7 +34,7 @@ from app import bootstrap, config
 from app.api.grpc.server import create_grpc_server, grpc_address
 from app.config import Settings
 from common.config import ConfigurationError
-from common.lifecycle import settle_for_serving
+from common.lifecycle import exit_without_collecting, settle_for_serving
 
 logger = logging.getLogger("app.api.grpc")
 
@@ -209,6 +209,5 @@ def _stop(servers: dict[int, int | None], timeout: float) -> None:
 
 
 if __name__ == "__main__":
-    # Not exit_without_collecting(): left uncollected at exit, gRPC's own objects can keep
-    # the interpreter from finishing (seen: now and then a server that never exited).
+    exit_without_collecting()
     sys.exit(main())

@@ -139,7 +139,6 @@ def exit_without_collecting() -> None:
     service, at every exit of a server, worker or command (and a server restarts on every
     change under ``invoke serve``). Freezing the heap at exit (:func:`gc.freeze`, run by
     :mod:`atexit`) leaves it out of those passes. It changes nothing before the exit, so a
-    test that calls a ``main()`` in its own process is unaffected. Not for a gRPC server:
-    left uncollected at exit, gRPC's objects can keep the interpreter from finishing.
+    test that calls a ``main()`` in its own process is unaffected.
     """
     atexit.register(gc.freeze)
