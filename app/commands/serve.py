@@ -146,9 +146,14 @@ class Supervisor:
         process.stdout.close()
 
     def run(self, name: str, argv: Sequence[str]) -> int:
-        """Run ``argv`` to its end as a child (so a stop signal stops it too)."""
+        """Run ``argv`` to its end as a child (so a stop signal stops it too).
+
+        Waits in short sleeps, as :meth:`watch` does: a stop signal the kernel hands to a relay
+        thread is handled by the main thread only once that thread wakes.
+        """
         child = self.spawn(name, argv)
-        status = child.process.wait()
+        while (status := child.process.poll()) is None:
+            time.sleep(POLL_SECONDS)
         child.relay.join()
         self.children.remove(child)
         return status
