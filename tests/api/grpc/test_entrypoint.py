@@ -106,10 +106,10 @@ def test_stops_when_the_kernel_hands_sigterm_to_one_of_grpcs_threads(
     process = _start(_environment(pg_database_url), tmp_path)
     try:
         assert _first_line(process).startswith("gRPC  127.0.0.1:")
-        others = [int(task) for task in os.listdir(f"/proc/{process.pid}/task")]
+        others = sorted(int(task) for task in os.listdir(f"/proc/{process.pid}/task"))
         others.remove(process.pid)
         assert others, "gRPC started no threads"
-        _signal_thread(process.pid, others[0], signal.SIGTERM)
+        _signal_thread(process.pid, others[0], signal.SIGTERM)  # the oldest: gRPC's timer
         _, stderr = process.communicate(timeout=10)
     finally:
         if process.poll() is None:
