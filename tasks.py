@@ -24,9 +24,13 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 LOCK_DEV = ROOT / "requirements" / "dev.txt"
 LOCK_MAIN = ROOT / "requirements" / "main.txt"
+#: The pip every venv made without uv installs first: the pip a Python bundles may be too old
+#: for the locks (pip 23 reads an extra that a locked package asks for, such as pytest-cov's
+#: ``coverage[toml]``, as a requirement of its own, unpinned, and refuses it in hash mode).
+LOCK_PIP = ROOT / "requirements" / "pip.txt"
 STAMP = VENV / ".locked-deps"
 #: What decides whether the virtualenv is current.
-LOCK_INPUTS = (LOCK_DEV, ROOT / "pyproject.toml", ROOT / "common" / "pyproject.toml")
+LOCK_INPUTS = (LOCK_PIP, LOCK_DEV, ROOT / "pyproject.toml", ROOT / "common" / "pyproject.toml")
 LOCAL_PACKAGES = ("-e", "common", "-e", ".")
 
 
@@ -70,6 +74,7 @@ def ensure_venv(c: Context, *, quiet: bool = True) -> None:
             if not PYTHON.exists():
                 c.run(f'"{sys.executable}" -m venv "{VENV}"', hide=hide)
             pip = f'"{PYTHON}" -m pip --disable-pip-version-check'
+            c.run(f'{pip} install --require-hashes -r "{LOCK_PIP}"', hide=hide)
             c.run(f'{pip} install --require-hashes -r "{LOCK_DEV}"', hide=hide)
             c.run(
                 f"{pip} install --no-deps --no-build-isolation " + " ".join(LOCAL_PACKAGES),
@@ -149,7 +154,8 @@ def lock(c: Context, upgrade: bool = False) -> None:
         c.run(
             f'"{uv}" pip compile pyproject.toml --group dev {common}{flag} -o requirements/dev.txt'
         )
-    print("locked: requirements/main.txt, requirements/dev.txt")
+        c.run(f'echo pip | "{uv}" pip compile - {common}{flag} -o requirements/pip.txt')
+    print("locked: requirements/main.txt, requirements/dev.txt, requirements/pip.txt")
 
 
 # -- quality -------------------------------------------------------------------------------------
@@ -176,8 +182,10 @@ def format_(c: Context) -> None:
         "k": "only tests matching this keyword expression",
         "serial": "one process instead of one per core plus one",
         "cov": "measure coverage of app and common and require 90 %",
+        "tier": "also run a tier that takes minutes: newcomer (repeatable)",
         "extra": "more pytest arguments, quoted",
     },
+    iterable=["tier"],
 )
 def run_tests(
     c: Context,
@@ -185,6 +193,7 @@ def run_tests(
     k: str = "",
     serial: bool = False,
     cov: bool = False,
+    tier: list[str] | None = None,
     extra: str = "",
 ) -> None:
     """Run the test suite in parallel on a real PostgreSQL (see README: the test database)."""
@@ -196,6 +205,8 @@ def run_tests(
         args += ["-n", str(_test_workers())]
     if k:
         args += ["-k", _quote(k)]
+    for name in tier or ():
+        args += ["--tier", _quote(name)]
     if extra:
         args.append(extra)
     if path:
