@@ -29,7 +29,6 @@ import math
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,7 @@ from typing import IO
 
 from bench.load import Window, run_wrk
 from bench.stats import Run, Target, median_run, ratio
+from common.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,29 +84,47 @@ class Servers:
 # -- the database ----------------------------------------------------------------------------------
 @contextlib.contextmanager
 def bench_database() -> Iterator[tuple[str, str, bool]]:
-    """``(url, description, scratch)``: the configured database, or a scratch one dropped after."""
-    from common import localdb
-    from common.testing.databases import create_database, drop_database, with_database
+    """``(url, description, scratch)``: the configured database, or a scratch one dropped after.
+
+    The scratch database goes on the server of ``TEST_DATABASE_URL``, else on the development
+    database's (``common.localdb``: its own PostgreSQL under ``.data/`` unless configured).
+    """
+    from common import localdb, postgres
 
     configured = localdb.configured_url()
     if configured:
         yield configured, "DATABASE_URL", False
         return
-    admin = os.environ.get("TEST_DATABASE_URL", "").strip()
-    where = "the server of TEST_DATABASE_URL"
-    if not admin:
+
+    def development() -> postgres.Server:
         try:
             resolved = localdb.ensure(ROOT / ".data")
         except localdb.LocalDatabaseError as exc:
-            raise BenchError(str(exc)) from exc
-        admin = with_database(resolved.url, "postgres")
-        where = resolved.description
-    name = f"bench_serve_{os.getpid()}"
-    create_database(admin, name)
+            raise postgres.Unusable(str(exc)) from exc
+        return postgres.Server(resolved.url, str(resolved.source), resolved.description)
+
+    def for_tests() -> postgres.Server:
+        url = os.environ.get("TEST_DATABASE_URL", "").strip()
+        if not url:
+            raise postgres.Unusable("TEST_DATABASE_URL is not set")
+        return postgres.from_url(url, "the server of TEST_DATABASE_URL")
+
     try:
-        yield with_database(admin, name), f"scratch database {name} on {where}", True
+        server, _skipped = postgres.first(
+            [("TEST_DATABASE_URL", for_tests), ("the development database", development)]
+        )
+    except postgres.NoServer as exc:
+        raise BenchError(str(exc)) from exc
+    name = f"bench_serve_{os.getpid()}"
+    postgres.create_database(server.admin_url, name)
+    try:
+        yield (
+            postgres.with_database(server.admin_url, name),
+            f"scratch database {name} on {server.description}",
+            True,
+        )
     finally:
-        drop_database(admin, name)
+        postgres.drop_database(server.admin_url, name)
 
 
 def migrate_and_seed(url: str) -> Seed:
@@ -152,13 +170,6 @@ def delete_seed(url: str, seed: Seed) -> None:
 
 
 # -- the servers -----------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 def _rest_command(server: str, port: int, env: dict[str, str]) -> list[str]:
     if server == "gunicorn":
         return [sys.executable, "-m", "app.api.rest"]
@@ -219,7 +230,7 @@ def running_servers(
     """Start REST and gRPC on loopback, wait until both answer; stop them afterwards."""
     from app.commands.serve import grpc_answers, rest_answers
 
-    rest_port = _free_port()
+    rest_port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,

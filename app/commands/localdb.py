@@ -21,6 +21,7 @@ from sqlalchemy import make_url
 
 from common import localdb
 from common.lifecycle import exit_without_collecting
+from common.postgres import Unusable
 
 __all__ = ["main"]
 
@@ -55,16 +56,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             _stop(args.data_dir)
         else:
             _status(args.data_dir)
-    except localdb.LocalDatabaseError as exc:
+    except (localdb.LocalDatabaseError, Unusable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
 
 
 def _stop(data_dir: Path) -> None:
-    stopped = [cluster for cluster in localdb.clusters(data_dir) if cluster.stop()]
-    for cluster in stopped:
-        print(f"stopped the {cluster.source} in {cluster.pgdata}")
+    stopped = [
+        (source, cluster)
+        for source, cluster in localdb.clusters(data_dir).items()
+        if cluster.stop()
+    ]
+    for source, cluster in stopped:
+        print(f"stopped the {source} in {cluster.pgdata}")
     if not stopped:
         print(f"no local database server was running in {data_dir.absolute()}")
 
@@ -76,13 +81,13 @@ def _status(data_dir: Path) -> None:
         print(f"in use: {shown} ({choice.reason})")
     elif choice.cluster is not None:
         print(f"in use: the {choice.source} in {choice.cluster.pgdata} ({choice.reason})")
-    for cluster in localdb.clusters(data_dir):
+    for source, cluster in localdb.clusters(data_dir).items():
         if cluster.running():
-            print(f"{cluster.source}: running, {cluster.url()}")
+            print(f"{source}: running, {cluster.url(localdb.DEFAULT_DATABASE)}")
         elif cluster.initialised():
-            print(f"{cluster.source}: stopped, data in {cluster.pgdata}")
+            print(f"{source}: stopped, data in {cluster.pgdata}")
         else:
-            print(f"{cluster.source}: not created")
+            print(f"{source}: not created")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,6 @@ import http.client
 import importlib.util
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -50,6 +49,7 @@ from app import config
 from common import localdb
 from common.config import ConfigurationError, Environment
 from common.lifecycle import exit_without_collecting
+from common.ports import free_port, free_ports
 
 __all__ = [
     "Child",
@@ -259,29 +259,18 @@ def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
 
 # -- what the servers need -----------------------------------------------------------------------
 def _ports(wanted: Sequence[tuple[str, int, str]]) -> list[int]:
-    """For each ``(host, port, option)``: the port, checked free; a free one for port 0.
-
-    The checks hold their sockets until all are done, so two ports picked for 0 differ.
-    """
-    ports: list[int] = []
-    with contextlib.ExitStack() as held:
-        for host, requested, option in wanted:
-            if requested and requested in ports:
-                raise ServeError(f"port {requested} is asked for twice: change {option}")
-            sock = held.enter_context(
-                socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-            )
-            # As the servers bind: a port in TIME_WAIT after the last run is free to them.
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((host.strip("[]"), requested))
-            except OSError as exc:
-                raise ServeError(
-                    f"cannot listen on {host} port {requested} ({exc.strerror}): is another "
-                    f"server running there? Choose another port with {option}"
-                ) from exc
-            ports.append(sock.getsockname()[1])
-    return ports
+    """For each ``(host, port, option)``: the port, checked free; a free one for port 0."""
+    for index, (host, port, option) in enumerate(wanted):
+        if port and port in [earlier for _host, earlier, _option in wanted[:index]]:
+            raise ServeError(f"port {port} is asked for twice: change {option}")
+        try:
+            free_port(host, port)
+        except OSError as exc:
+            raise ServeError(
+                f"cannot listen on {host} port {port} ({exc.strerror}): is another "
+                f"server running there? Choose another port with {option}"
+            ) from exc
+    return free_ports([(host, port) for host, port, _option in wanted])  # two 0s differ
 
 
 def _loopback(host: str) -> str:

@@ -26,7 +26,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from app.commands import serve
-from common.testing import databases
+from common import postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,11 +35,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def fresh_database_url(pg_database_url: str) -> Iterator[str]:
     """An empty database on the test server (the supervisor migrates it), dropped after."""
     name = f"serve_{secrets.token_hex(6)}"
-    databases.create_database(pg_database_url, name)
+    postgres.create_database(pg_database_url, name)
     try:
-        yield databases.with_database(pg_database_url, name)
+        yield postgres.with_database(pg_database_url, name)
     finally:
-        databases.drop_database(pg_database_url, name)
+        postgres.drop_database(pg_database_url, name)
 
 
 def _environment(database_url: str) -> dict[str, str]:

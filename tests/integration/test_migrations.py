@@ -21,7 +21,7 @@ from sqlalchemy import Boolean, Column, Engine, MetaData, String, create_engine,
 from sqlalchemy.pool import NullPool
 
 from app.db import models
-from common.testing import create_database, drop_database, with_database
+from common.postgres import create_database, drop_database, with_database
 
 ROOT = Path(__file__).resolve().parents[2]
 

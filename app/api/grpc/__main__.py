@@ -20,7 +20,6 @@ import contextlib
 import logging
 import os
 import signal
-import socket
 import sys
 import threading
 import time
@@ -35,6 +34,7 @@ from app.api.grpc.server import create_grpc_server, grpc_address
 from app.config import Settings
 from common.config import ConfigurationError
 from common.lifecycle import exit_without_collecting, settle_for_serving
+from common.ports import free_port
 
 logger = logging.getLogger("app.api.grpc")
 
@@ -105,23 +105,12 @@ def _wait_for_signal(stopping: threading.Event) -> None:
         pass
 
 
-def _free_port(host: str, port: int) -> int:
-    """``port`` (or a free one for 0), checked free: bound without sharing, then let go.
-
-    The servers bind it with SO_REUSEPORT, so a server already there (ours or anyone's) makes
-    this bind fail, as it would a single server's.
-    """
-    bare = host.strip("[]")
-    with socket.socket(socket.AF_INET6 if ":" in bare else socket.AF_INET) as sock:
-        sock.bind((bare, port))
-        found: int = sock.getsockname()[1]
-    return found
-
-
 def _supervise(settings: Settings, stopping: threading.Event) -> int:
     """Fork the servers (nothing of gRPC exists yet here), wait for a signal, stop them."""
     try:
-        port = _free_port(settings.grpc_host, settings.grpc_port)
+        # Checked as the servers bind it, so a port whose last connections linger in
+        # TIME_WAIT is free; a server still listening there (ours or anyone's) is not.
+        port = free_port(settings.grpc_host, settings.grpc_port)
     except OSError as exc:
         sys.exit(f"cannot listen on {settings.grpc_host} port {settings.grpc_port}: {exc}")
     shared = settings.model_copy(update={"grpc_port": port})

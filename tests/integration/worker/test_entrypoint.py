@@ -24,7 +24,8 @@ from sqlalchemy.pool import NullPool
 from app.bootstrap import Runtime
 from app.db.models import MailOutboxRow
 from app.worker import __main__ as entrypoint
-from common.testing import alembic_upgrade, create_database, drop_database, with_database
+from common.postgres import create_database, drop_database, with_database
+from common.testing import alembic_upgrade
 from tests.conftest import make_test_settings
 from tests.factories import DEFAULT_PASSWORD
 

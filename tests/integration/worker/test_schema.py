@@ -14,7 +14,8 @@ from sqlalchemy.pool import NullPool
 
 from app.bootstrap import Runtime
 from app.commands import cli
-from common.testing import alembic_upgrade, create_database, drop_database, with_database
+from common.postgres import create_database, drop_database, with_database
+from common.testing import alembic_upgrade
 from tests.conftest import make_test_settings
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -6,16 +6,7 @@ Enable it in a project's pytest configuration with ``pg_harness = true`` and imp
 
 from __future__ import annotations
 
-from common.testing.databases import create_database, drop_database, with_database
 from common.testing.migrations import alembic_upgrade
-from common.testing.sources import HarnessError, PostgresServer, acquire_server
+from common.testing.sources import HarnessError, acquire_server
 
-__all__ = [
-    "HarnessError",
-    "PostgresServer",
-    "acquire_server",
-    "alembic_upgrade",
-    "create_database",
-    "drop_database",
-    "with_database",
-]
+__all__ = ["HarnessError", "acquire_server", "alembic_upgrade"]

@@ -44,10 +44,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection
 
+from common.postgres import Server, create_database, drop_database, list_databases, with_database
 from common.testing import hookspecs
 from common.testing.connection import HarnessConnection, connect_engine, harness_connection
-from common.testing.databases import create_database, drop_database, list_databases, with_database
-from common.testing.sources import HarnessError, PostgresServer, acquire_server
+from common.testing.sources import HarnessError, acquire_server
 
 __all__ = ["pg_connection", "pg_test_transaction", "pg_transaction"]
 
@@ -63,7 +63,7 @@ class _Harness:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.server: PostgresServer | None = None
+        self.server: Server | None = None
         self.admin_url = ""
         self.description = ""
         self.run_prefix = ""
