@@ -36,7 +36,10 @@ _MARKERS = {
     "split": "api",
     "env": "env",
     "guardrails": "guardrails",
+    "newcomer": "newcomer",
 }
+#: Tiers that take minutes: left out unless asked for with ``--tier`` (CI asks for each).
+_OPT_IN_TIERS = ("newcomer",)
 
 
 def pytest_pg_harness_build_schema(url: str) -> bool:
@@ -44,11 +47,29 @@ def pytest_pg_harness_build_schema(url: str) -> bool:
     return True
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--tier",
+        action="append",
+        default=[],
+        choices=_OPT_IN_TIERS,
+        help="also run this tier, left out by default because it takes minutes (repeatable)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = set(config.getoption("tier"))
+    kept: list[pytest.Item] = []
+    left_out: list[pytest.Item] = []
     for item in items:
         parts = Path(item.path).relative_to(ROOT).parts
-        if len(parts) > 1 and parts[1] in _MARKERS:
-            item.add_marker(_MARKERS[parts[1]])
+        tier = _MARKERS.get(parts[1]) if len(parts) > 1 else None
+        if tier is not None:
+            item.add_marker(tier)
+        (left_out if tier in _OPT_IN_TIERS and tier not in wanted else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 @pytest.hookimpl(trylast=True)
