@@ -7,6 +7,7 @@ rolled-back transaction), since what they check is what the engine sends to the 
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -32,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 
 from common.db import Database, execute_one, fetch_one, normalize_url, plain_read, transaction
-from common.errors import Unavailable
+from common.errors import InvalidInput, Unavailable
 
 
 @pytest.fixture
@@ -134,19 +135,21 @@ def test_autocommit_asked_for_is_kept(table: Table, database: Database) -> None:
     assert _count(database, table) == 1
 
 
-def test_a_connection_the_server_dropped_fails_once_and_is_replaced(
+def _terminate(admin: Engine, pid: int) -> None:
+    """End a backend as a server restart ends them all; return once its client can tell."""
+    with admin.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+
+
+def test_a_connection_the_server_hung_up_on_is_replaced_before_use(
     database: Database, admin: Engine
 ) -> None:
     pid = database.session.execute(plain_read(select(text("pg_backend_pid()")))).scalar_one()
     database.remove_session()
-    with admin.connect() as connection:
-        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    # No ping before use: the first unit of work on the dead connection finds out...
-    with pytest.raises(Unavailable):
-        database.session.execute(plain_read(select(literal(1))))
-    database.remove_session()
-    # ...and the pool has replaced it for the next one.
-    assert database.session.execute(plain_read(select(literal(1)))).scalar_one() == 1
+    _terminate(admin, pid)
+    # The pool sees the hang-up on the socket and connects anew: no unit of work fails.
+    new_pid = database.session.execute(plain_read(select(text("pg_backend_pid()")))).scalar_one()
+    assert new_pid != pid
 
 
 def test_fetch_one_runs_through_the_driver_outside_or_inside_the_transaction(
@@ -162,19 +165,43 @@ def test_fetch_one_runs_through_the_driver_outside_or_inside_the_transaction(
     assert _count(database, table) == 0
 
 
-def test_fetch_one_on_a_dropped_connection_is_unavailable_once(
+def test_a_connection_lost_during_a_unit_of_work_is_unavailable_then_replaced(
     database: Database, admin: Engine
 ) -> None:
     pid = select(text("pg_backend_pid()"))
     backend = fetch_one(database.session, pid, {})
     assert backend is not None
-    database.remove_session()
-    with admin.connect() as connection:
-        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend[0]})
+    _terminate(admin, backend[0])  # while the session holds the connection
     with pytest.raises(Unavailable):
         fetch_one(database.session, pid, {})
     database.remove_session()
     assert fetch_one(database.session, pid, {}) is not None
+    again = database.session.execute(plain_read(select(text("pg_backend_pid()"))))
+    _terminate(admin, again.scalar_one())
+    with pytest.raises(Unavailable):  # the same through SQLAlchemy's own path
+        database.session.execute(plain_read(select(literal(1))))
+    database.remove_session()
+
+
+def test_a_statement_past_the_timeout_is_cancelled_and_unavailable(pg_database_url: str) -> None:
+    database = Database(pg_database_url, pool_size=1, timeout=0.5)
+    try:
+        started = time.monotonic()
+        with pytest.raises(Unavailable):
+            database.session.execute(text("SELECT pg_sleep(30)"))
+        assert time.monotonic() - started < 3
+        database.remove_session()
+        assert database.session.execute(text("SELECT 1")).scalar_one() == 1  # and then works
+    finally:
+        database.dispose()
+
+
+def test_a_value_the_database_refuses_is_invalid_input_not_a_crash(database: Database) -> None:
+    with pytest.raises(InvalidInput, match="cannot store"):
+        database.session.execute(select(literal("a\x00b")))
+    database.remove_session()
+    with pytest.raises(InvalidInput, match="cannot store"):
+        fetch_one(database.session, select(literal(1)).where(bindparam("x") == "a"), {"x": "a\x00"})
 
 
 def _write_then_fail(database: Database, table: Table) -> None:

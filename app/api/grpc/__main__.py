@@ -27,9 +27,8 @@ from collections.abc import Callable
 from types import FrameType
 from typing import NoReturn
 
-from grpc_health.v1 import health
-
 from app import bootstrap, config
+from app.api.grpc.health import ReadinessHealthServicer
 from app.api.grpc.server import create_grpc_server, grpc_address
 from app.config import Settings
 from common.config import ConfigurationError
@@ -76,8 +75,11 @@ def _serve(
     announce: Callable[[str], None],
     share_port: bool = False,
 ) -> int:
-    health_servicer = health.HealthServicer()
-    server = create_grpc_server(settings, health_servicer=health_servicer, share_port=share_port)
+    runtime = bootstrap.bootstrap(settings)
+    health_servicer = ReadinessHealthServicer(runtime.database.ping)
+    server = create_grpc_server(
+        settings, health_servicer=health_servicer, share_port=share_port, runtime=runtime
+    )
     port = server.add_insecure_port(grpc_address(settings.grpc_host, settings.grpc_port))
     settle_for_serving()
     server.start()

@@ -11,6 +11,7 @@ from grpc_reflection.v1alpha import reflection
 
 from app import bootstrap
 from app.api.grpc.catalog import SERVICES
+from app.api.grpc.health import LIVENESS, ReadinessHealthServicer
 from app.api.grpc.interceptors import default_interceptors
 from app.bootstrap import Runtime
 from app.config import Settings
@@ -49,8 +50,9 @@ def create_grpc_server(
 
     It listens (without TLS) on ``address`` when one is given. To learn an ephemeral port,
     leave ``address`` out and bind with ``server.add_insecure_port("127.0.0.1:0")``, which
-    returns the port. Pass ``health_servicer`` to control health at shutdown: every service
-    and ``""`` start SERVING. A ``runtime`` built by the caller is served instead of
+    returns the port. Pass ``health_servicer`` to control health at shutdown: every service,
+    ``""`` and :data:`~app.api.grpc.health.LIVENESS` start SERVING (the first two only while
+    the database answers, as ``/readyz``). A ``runtime`` built by the caller is served instead of
     :func:`app.bootstrap.bootstrap` ``(settings)`` (a test that runs two services in one
     process gives each its own). ``share_port`` lets other processes bind the same port (the
     processes of ``python -m app.api.grpc`` with ``GRPC_PROCESSES`` above 1 do).
@@ -66,9 +68,9 @@ def create_grpc_server(
     for service in SERVICES:
         service.add_to_server(runtime, server)
 
-    health_servicer = health_servicer or health.HealthServicer()
+    health_servicer = health_servicer or ReadinessHealthServicer(runtime.database.ping)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", *SERVICE_NAMES):
+    for name in ("", LIVENESS, *SERVICE_NAMES):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server

@@ -57,6 +57,9 @@ class BaseServiceSettings(BaseSettings):
         description="postgresql://user:password@host:5432/dbname (psycopg 3 is used).",
     )
     database_pool_size: int = Field(default=5, ge=1, le=100)
+    #: seconds the database may keep a unit of work waiting (connecting, a pooled connection,
+    #: a statement, a commit) before it fails as unavailable (503 / UNAVAILABLE).
+    database_timeout_seconds: float = Field(default=4, gt=0, le=3600)
     database_echo: bool = False
     secret_key: SecretStr = SecretStr(INSECURE_DEFAULT_SECRET)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")

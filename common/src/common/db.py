@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
+import select
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -38,12 +40,13 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Dialect, ExceptionContext, ExecutionContext
-from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.expression import ClauseElement
 
-from common.errors import Unavailable
+from common.errors import InvalidInput, Unavailable
+from common.watchdog import StatementWatchdog, WatchedConnection
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -181,6 +184,8 @@ def _run_on_driver(
     except psycopg.OperationalError as exc:
         connection.invalidate(exc)
         raise Unavailable("the database is unavailable") from exc
+    except psycopg.DataError as exc:
+        raise InvalidInput(_UNSTORABLE) from exc
     except psycopg.Error as exc:
         raise DBAPIError.instance(sql, dict(values), exc, psycopg.Error) from exc
 
@@ -205,20 +210,41 @@ class Database:
     one it opened: a connection closed after each use (as SQLAlchemy does with its overflow)
     would cost a new server process per unit of work whenever more than ``pool_size`` threads
     are busy, as the gRPC server's are.
+
+    Every wait on the database is bounded by ``timeout`` seconds: connecting (libpq's
+    ``connect_timeout``), waiting for a pooled connection, and every statement, commit and
+    rollback (:mod:`common.watchdog`); past it the unit of work fails with
+    :class:`~common.errors.Unavailable`. A connection leaves the pool only after a look at its
+    socket (no round trip): one the server has hung up on, as it does to every connection
+    when it restarts, is replaced there, so a restart costs no unit of work an error.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 5, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 5, echo: bool = False, timeout: float = 5.0
+    ) -> None:
+        self.watchdog = StatementWatchdog(timeout)
         self.engine: Engine = create_engine(
             normalize_url(url),
             pool_size=2 * pool_size,
             max_overflow=0,
+            pool_timeout=timeout,
             echo=echo,
+            connect_args={"connect_timeout": max(2, math.ceil(timeout))},
         )
-        event.listen(self.engine, "handle_error", _unavailable_when_unreachable)
+        event.listen(self.engine, "do_connect", self._connect)
+        event.listen(self.engine, "handle_error", _as_service_error)
         event.listen(self.engine, "checkout", _autocommit_until_needed)
         event.listen(self.engine, "before_cursor_execute", _transaction_unless_plain_read)
         self._factory = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.sessions: scoped_session[Session] = scoped_session(self._factory)
+
+    def _connect(
+        self, dialect: Dialect, record: ConnectionPoolEntry, cargs: Any, cparams: Any
+    ) -> WatchedConnection:
+        """Engine hook: psycopg's connection, its waits bounded by the watchdog."""
+        connection = WatchedConnection.connect(*cargs, **cparams)
+        connection.watchdog = self.watchdog
+        return connection
 
     @property
     def session(self) -> Session:
@@ -233,6 +259,7 @@ class Database:
         """Shutdown hook: close every pooled connection."""
         self.sessions.remove()
         self.engine.dispose()
+        self.watchdog.close()
 
     def bind_to(self, connection: Connection) -> None:
         """Make sessions join ``connection``'s transaction through savepoints (used by tests).
@@ -260,12 +287,25 @@ class Database:
 def _autocommit_until_needed(dbapi_connection: Any, entry: ConnectionPoolEntry, proxy: Any) -> None:
     """Pool hook: a connection leaves the pool outside any transaction, in autocommit.
 
-    One the driver already knows to be closed is replaced (the pool retries on this error).
+    One that is closed, or that the server has hung up on, is replaced (the pool retries on
+    this error with a new connection).
     """
-    if dbapi_connection.closed:
+    if dbapi_connection.closed or _hung_up(dbapi_connection):
         raise DisconnectionError("the connection was closed")
     if not dbapi_connection.autocommit:
         dbapi_connection.autocommit = True
+
+
+def _hung_up(dbapi_connection: Any) -> bool:
+    """Whether an idle connection's socket has something to read: nothing is owed to an idle
+    client, so that is the server saying goodbye (a FATAL message, or the connection's end)."""
+    fd = dbapi_connection.pgconn.socket
+    if hasattr(select, "poll"):
+        poll = select.poll()
+        poll.register(fd, select.POLLIN)
+        return bool(poll.poll(0))
+    readable, _, _ = select.select([fd], [], [], 0)  # pragma: no cover - no poll() on Windows
+    return bool(readable)
 
 
 def _transaction_unless_plain_read(
@@ -291,16 +331,27 @@ def _transaction_unless_plain_read(
     dbapi_connection.autocommit = False
 
 
-def _unavailable_when_unreachable(context: ExceptionContext) -> BaseException | None:
-    """Engine hook: a lost or refused connection is :class:`Unavailable`, wherever it happens.
+#: What a caller hears of a value the database refused (its message names no field).
+_UNSTORABLE = "the request holds a value the database cannot store"
 
-    Adapters map ``Unavailable`` to 503 / UNAVAILABLE, so an outage is never a 500.
+
+def _as_service_error(context: ExceptionContext) -> BaseException | None:
+    """Engine hook: database failures that are not bugs become errors of the tree.
+
+    A lost or refused connection is :class:`Unavailable` (503 / UNAVAILABLE: an outage is
+    never a 500); a value the database refuses to store or compare (``DataError``: a NUL
+    in text, a number out of range) that the service layer's checks let through is
+    :class:`InvalidInput` (422 / INVALID_ARGUMENT), never a 500 either.
     """
+    error: Exception
     if context.is_disconnect or isinstance(context.sqlalchemy_exception, OperationalError):
         error = Unavailable("the database is unavailable")
-        error.__cause__ = context.original_exception
-        return error
-    return None
+    elif isinstance(context.sqlalchemy_exception, DataError):
+        error = InvalidInput(_UNSTORABLE)
+    else:
+        return None
+    error.__cause__ = context.original_exception
+    return error
 
 
 @contextlib.contextmanager
