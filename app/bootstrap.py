@@ -32,12 +32,13 @@ from app.remote.grpc import CallPolicy, Connection
 from app.remote.mail import LogMailer, SmtpMailer, SmtpSettings
 from app.remote.user_events import UserEventsClient
 from app.remote.users import RemoteUserDirectory
-from app.service.auth.service import AuthService
+from app.service.auth.service import AuthService, LoginThrottle
 from app.service.inprocess import LocalUserDirectory
 from app.service.mail import Mailer
 from app.service.notes.service import NotesService
 from app.service.notes.users import UserDirectory
 from app.service.notifications.service import NotificationsService
+from app.service.pagination import Cursors
 from app.service.users.passwords import PasswordHasher
 from app.service.users.relay import UserEventsRelay, UserEventSubscriber
 from app.service.users.service import UserEvents, UsersService
@@ -68,13 +69,16 @@ class Runtime:
         self.database = Database(
             settings.database_url,
             pool_size=settings.database_pool_size,
+            timeout=settings.database_timeout_seconds,
             echo=settings.database_echo,
         )
         self.passwords = PasswordHasher(
             time_cost=settings.password_time_cost,
             memory_cost_kib=settings.password_memory_cost_kib,
             parallelism=settings.password_parallelism,
+            min_length=settings.password_min_length,
         )
+        self.cursors = Cursors(settings.secret_key.get_secret_value())
         #: The time source of every service; tests replace it to travel in time.
         self.clock: Callable[[], dt.datetime] = utcnow
         policy = CallPolicy(
@@ -112,17 +116,26 @@ class Runtime:
     def services(self) -> Services:
         session = self.database.session
         events = UserEvents()
-        users = UsersService(session, self.passwords, clock=self.now, events=events)
+        users = UsersService(
+            session, self.passwords, clock=self.now, cursors=self.cursors, events=events
+        )
         auth = AuthService(
             session,
             users,
             token_ttl=dt.timedelta(seconds=self.settings.token_ttl_seconds),
             clock=self.now,
+            throttle=LoginThrottle(
+                per_account=self.settings.login_max_failures_per_account,
+                per_address=self.settings.login_max_failures_per_address,
+                window=dt.timedelta(seconds=self.settings.login_throttle_window_seconds),
+            ),
         )
         directory: UserDirectory = self.remote_users or LocalUserDirectory(auth, users)
-        notes = NotesService(session, users=directory, clock=self.now)
+        notes = NotesService(session, users=directory, clock=self.now, cursors=self.cursors)
         jobs = SessionJobQueue(session)
-        notifications = NotificationsService(session, users, mailer=self.mailer(session), jobs=jobs)
+        notifications = NotificationsService(
+            session, users, mailer=self.mailer(session), jobs=jobs, clock=self.now
+        )
         user_events = UserEventsRelay(jobs, self.user_event_subscribers)
         events.registered.append(notifications.user_registered)
         events.password_changed.append(auth.revoke_all_for_user)

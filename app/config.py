@@ -23,7 +23,14 @@ class Settings(BaseServiceSettings):
     password_time_cost: int = Field(default=3, ge=1, le=20)
     password_memory_cost_kib: int = Field(default=64 * 1024, ge=8, le=4 * 1024 * 1024)
     password_parallelism: int = Field(default=4, ge=1, le=64)
+    #: the shortest password a sign-up or a change accepts (NIST SP 800-63B asks for 8 at least).
+    password_min_length: int = Field(default=12, ge=8, le=128)
     token_ttl_seconds: int = Field(default=24 * 3600, ge=60, le=90 * 24 * 3600)
+    #: failed log-ins allowed per account, and per client address, in one throttle window;
+    #: past them, log-ins are refused (429 / RESOURCE_EXHAUSTED) until the window ends.
+    login_max_failures_per_account: int = Field(default=10, ge=1, le=10_000)
+    login_max_failures_per_address: int = Field(default=100, ge=1, le=100_000)
+    login_throttle_window_seconds: int = Field(default=900, ge=1, le=24 * 3600)
 
     # REST server (python -m app.api.rest). Loopback by default; containers set 0.0.0.0.
     rest_host: str = Field(default="127.0.0.1", pattern=r"^[A-Za-z0-9.:\-\[\]]+$")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
 from common.errors import InvalidInput, NotFound
 
-__all__ = ["FieldErrors", "parse_id", "require_text"]
+__all__ = ["FieldErrors", "parse_id", "require_text", "storable_text"]
 
 T = TypeVar("T")
+
+#: What no UTF-8 text can hold: lone surrogates (a JSON or protobuf parser refuses them).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class FieldErrors:
@@ -32,17 +36,28 @@ class FieldErrors:
             raise InvalidInput(message, self.fields)
 
 
-def require_text(field: str, value: str, *, max_length: int, allow_empty: bool = False) -> str:
-    """``value`` trimmed; refuses empty (unless allowed), over-long and NUL-containing text."""
+def storable_text(field: str, value: object) -> str:
+    """``value`` as it is, when it is text the database can store; else ``InvalidInput``.
+
+    Every text a caller sends goes through here before it reaches a query, stored or not:
+    PostgreSQL refuses NUL characters outright, and a driver error is no answer to a caller.
+    """
     if not isinstance(value, str):
         raise InvalidInput.for_field(field, "must be a string")
-    text = value.strip()
+    if "\x00" in value:  # PostgreSQL's text cannot hold it
+        raise InvalidInput.for_field(field, "must not contain NUL characters")
+    if _SURROGATE.search(value):
+        raise InvalidInput.for_field(field, "must be valid Unicode text")
+    return value
+
+
+def require_text(field: str, value: str, *, max_length: int, allow_empty: bool = False) -> str:
+    """``value`` trimmed; refuses empty (unless allowed), over-long and unstorable text."""
+    text = storable_text(field, value).strip()
     if not text and not allow_empty:
         raise InvalidInput.for_field(field, "must not be empty")
     if len(text) > max_length:
         raise InvalidInput.for_field(field, f"must be at most {max_length} characters")
-    if "\x00" in text:
-        raise InvalidInput.for_field(field, "must not contain NUL characters")
     return text
 
 

@@ -40,10 +40,13 @@ RELAY_RETRY = RetryStrategy(max_attempts=8, exponential_wait=5)
 PURGE_EXPIRED_TOKENS = "auth.purge_expired_tokens"
 PURGE_EXPIRED_TOKENS_CRON = "0 * * * *"  # hourly
 RETRY_STALLED_JOBS = "jobs.retry_stalled"
-RETRY_STALLED_JOBS_CRON = "*/10 * * * *"
+#: Every 15 seconds (croniter's sixth field is the second): with a worker presumed dead
+#: after STALLED_AFTER_SECONDS, a job whose worker died runs again within a minute.
+RETRY_STALLED_JOBS_CRON = "* * * * * */15"
 MAINTENANCE_QUEUE = "maintenance"
-#: A worker silent for this long is presumed dead (it beats every 10 s).
-STALLED_AFTER_SECONDS = 60
+#: A worker silent for this long is presumed dead (it beats every 10 s; procrastinate's
+#: own ``stalled_worker_timeout`` is the same).
+STALLED_AFTER_SECONDS = 30
 
 
 def send_welcome(context: JobContext, user_id: str) -> None:

@@ -90,6 +90,7 @@ NOTES = Manifest(
         "app/api/grpc/served.py",
         "app/api/grpc/context.py",
         "app/api/grpc/errors.py",
+        "app/api/grpc/health.py",
         "app/api/grpc/interceptors.py",
         "app/api/grpc/messages.py",
         "app/api/grpc/notes.py",
@@ -104,6 +105,7 @@ NOTES = Manifest(
         # again) and build context rules; the Dockerfile is written below
         "requirements/main.txt",
         "requirements/dev.txt",
+        "requirements/pip.txt",
         ".dockerignore",
         # the test harness: the parity clients and the notes stories
         "tests/__init__.py",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import grpc
 
-from app.api.grpc.context import current_caller
+from app.api.grpc.context import client_address, current_caller
 from app.api.grpc.generated.v1 import auth_pb2, auth_pb2_grpc
 from app.api.grpc.messages import timestamp
 from app.api.grpc.users import user_message
@@ -20,7 +20,11 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     def LogIn(
         self, request: auth_pb2.LogInRequest, context: grpc.ServicerContext
     ) -> auth_pb2.LogInResponse:
-        issued = self._runtime.services().auth.login(email=request.email, password=request.password)
+        issued = self._runtime.services().auth.login(
+            email=request.email,
+            password=request.password,
+            client_address=client_address(context.peer()),
+        )
         return auth_pb2.LogInResponse(token=issued.token, expires_at=timestamp(issued.expires_at))
 
     def LogOut(

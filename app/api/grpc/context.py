@@ -13,7 +13,14 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["AUTHORIZATION_KEY", "Caller", "bearer_token", "bind_caller", "current_caller"]
+__all__ = [
+    "AUTHORIZATION_KEY",
+    "Caller",
+    "bearer_token",
+    "bind_caller",
+    "client_address",
+    "current_caller",
+]
 
 AUTHORIZATION_KEY = "authorization"
 
@@ -54,3 +61,14 @@ def current_caller() -> Caller:
     if caller is None:
         raise RuntimeError("no authenticated caller: is this RPC listed as public?")
     return caller
+
+
+def client_address(peer: str) -> str | None:
+    """The client's IP address from ``ServicerContext.peer()`` (``ipv4:10.0.0.7:51234``,
+    ``ipv6:[::1]:51234``); ``None`` for a Unix socket or anything else."""
+    kind, _, rest = peer.partition(":")
+    if kind == "ipv4":
+        return rest.rpartition(":")[0] or None
+    if kind == "ipv6":
+        return rest.rpartition(":")[0].strip("[]") or None
+    return None

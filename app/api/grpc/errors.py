@@ -10,7 +10,8 @@ status message and, in the rich status (``grpc-status-details-bin``, read with
   the domain :data:`ERROR_DOMAIN`: clients tell errors apart by it, finer than the status code;
 * for :class:`~common.errors.InvalidInput`, a ``google.rpc.BadRequest`` with one field
   violation per bad field (the same fields REST lists in its problem's ``errors``);
-* for :class:`~common.errors.Unavailable`, a ``google.rpc.RetryInfo`` (REST's ``Retry-After``).
+* for :class:`~common.errors.Unavailable` and :class:`~common.errors.RateLimited`, a
+  ``google.rpc.RetryInfo`` (REST's ``Retry-After``).
 
 Anything else is a bug: :func:`internal_status` hides it behind a generic INTERNAL. Row for
 row the table matches REST's (``app.api.rest.errors``), so a parity suite can compare outcomes:
@@ -23,6 +24,7 @@ error                  gRPC                 HTTP
 ``NotFound``           NOT_FOUND            404
 ``Conflict``           ALREADY_EXISTS       409
 ``InvalidInput``       INVALID_ARGUMENT     422
+``RateLimited``        RESOURCE_EXHAUSTED   429
 ``Unavailable``        UNAVAILABLE          503
 other ``ServiceError`` FAILED_PRECONDITION  400
 unexpected exception   INTERNAL             500
@@ -44,6 +46,7 @@ from common.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    RateLimited,
     ServiceError,
     Unauthenticated,
     Unavailable,
@@ -66,6 +69,7 @@ STATUS_TABLE: Mapping[type[ServiceError], grpc.StatusCode] = {
     NotFound: grpc.StatusCode.NOT_FOUND,
     Conflict: grpc.StatusCode.ALREADY_EXISTS,
     InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,
+    RateLimited: grpc.StatusCode.RESOURCE_EXHAUSTED,
     Unavailable: grpc.StatusCode.UNAVAILABLE,
     # An error added to the tree without a row of its own: a refusal, not a crash.
     ServiceError: grpc.StatusCode.FAILED_PRECONDITION,
@@ -96,8 +100,9 @@ def status_for(error: ServiceError) -> grpc.Status:
             for field, problem in sorted(error.fields.items())
         ]
         details.append(_packed(error_details_pb2.BadRequest(field_violations=violations)))
-    if isinstance(error, Unavailable):
-        delay = duration_pb2.Duration(seconds=RETRY_AFTER_SECONDS)
+    if isinstance(error, Unavailable | RateLimited):
+        seconds = error.retry_after if isinstance(error, RateLimited) else RETRY_AFTER_SECONDS
+        delay = duration_pb2.Duration(seconds=seconds)
         details.append(_packed(error_details_pb2.RetryInfo(retry_delay=delay)))
     return _rich(code, error.message, details)
 

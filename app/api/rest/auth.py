@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 
 from app.api.rest import schemas
 from app.api.rest.context import bearer_token, services
@@ -29,7 +29,10 @@ def current_user_id() -> uuid.UUID:
 @blueprint.post("")
 def log_in() -> Response:
     body = parse_body(schemas.LogIn)
-    issued = services().auth.login(email=body.email, password=body.password)
+    # The peer's address, or the client's as trusted proxies forwarded it (REST_FORWARDED_ALLOW_IPS).
+    issued = services().auth.login(
+        email=body.email, password=body.password, client_address=request.remote_addr
+    )
     # A credential: no cache may keep it (RFC 6749, section 5.1).
     return json_response(schemas.Token.of(issued), 201, headers={"Cache-Control": "no-store"})
 

@@ -29,6 +29,7 @@ from common.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    RateLimited,
     ServiceError,
     Unauthenticated,
     Unavailable,
@@ -82,6 +83,8 @@ STATUS_TABLE: Mapping[type[ServiceError], Status] = {
     Conflict: Status(409, "Conflict"),
     UnsupportedMediaType: Status(415, "Unsupported media type"),
     InvalidInput: Status(422, "Invalid input"),
+    # Retry-After: the error's own ``retry_after`` (see _service_error).
+    RateLimited: Status(429, "Too many requests"),
     Unavailable: Status(503, "Service unavailable", (("Retry-After", "5"),)),
     # An error added to the tree without a row of its own: a refusal, not a crash.
     ServiceError: Status(400, "Request refused"),
@@ -138,13 +141,16 @@ def problem_response(
 def _service_error(error: ServiceError) -> Response:
     status = status_for(error)
     fields = error.fields if isinstance(error, InvalidInput) else None
+    headers = status.headers
+    if isinstance(error, RateLimited):
+        headers = (*headers, ("Retry-After", str(error.retry_after)))
     return problem_response(
         status=status.code,
         code=error.code,
         title=status.title,
         detail=error.message,
         errors=fields,
-        headers=status.headers,
+        headers=headers,
     )
 
 

@@ -161,6 +161,13 @@ def _responses(
         responses["401"]["headers"] = {
             "WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}
         }
+    if 429 in operation.error_statuses():
+        responses["429"]["headers"] = {
+            "Retry-After": {
+                "description": "Seconds until an attempt may succeed.",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        }
     responses["default"] = {
         "description": "Any other failure (500, 503, 405...)",
         "content": {PROBLEM_MEDIA_TYPE: problem},

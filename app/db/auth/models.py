@@ -1,16 +1,16 @@
-"""The ``auth_tokens`` table: bearer tokens, stored only as their SHA-256."""
+"""auth's tables: bearer tokens (stored only as their SHA-256) and the log-in throttle."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, Uuid
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, UTCDateTime
 
-__all__ = ["TokenRow"]
+__all__ = ["LoginThrottleRow", "TokenRow"]
 
 
 class TokenRow(Base):
@@ -27,3 +27,18 @@ class TokenRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class LoginThrottleRow(Base):
+    """Failed log-ins counted per key (an account or a client address) in a fixed window.
+
+    The key is a digest (``account:…`` or ``address:…`` hashed), so the table holds neither
+    email addresses nor IP addresses. Every process and replica counts in the same rows.
+    """
+
+    __tablename__ = "auth_login_throttle"
+    __table_args__ = (Index(None, "window_started_at"),)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -1,18 +1,21 @@
-"""Queries on ``auth_tokens``; the caller owns the session and the transaction."""
+"""Queries on ``auth_tokens`` and ``auth_login_throttle``; the caller owns the transaction."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import uuid
+from collections.abc import Iterable
+from typing import cast
 
-from sqlalchemy import Select, bindparam, delete, or_, select, update
+from sqlalchemy import Select, Table, bindparam, case, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from app.db.auth.models import TokenRow
-from common.db import fetch_one
+from app.db.auth.models import LoginThrottleRow, TokenRow
+from common.db import fetch_one, plain_read
 
-__all__ = ["TokenRepository"]
+__all__ = ["LoginThrottleRepository", "TokenRepository"]
 
 
 @functools.cache
@@ -65,5 +68,52 @@ class TokenRepository:
             delete(TokenRow).where(
                 or_(TokenRow.expires_at <= now, TokenRow.revoked_at.is_not(None))
             )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+class LoginThrottleRepository:
+    """Failed log-ins per key in a fixed window that starts at a key's first failure."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def failures_since(
+        self, keys: Iterable[str], since: dt.datetime
+    ) -> dict[str, tuple[int, dt.datetime]]:
+        """``{key: (failures, window start)}`` for the keys whose window started after ``since``."""
+        query = plain_read(
+            select(
+                LoginThrottleRow.key,
+                LoginThrottleRow.failures,
+                LoginThrottleRow.window_started_at,
+            ).where(
+                LoginThrottleRow.key.in_(list(keys)), LoginThrottleRow.window_started_at > since
+            )
+        )
+        return {key: (failures, started) for key, failures, started in self._session.execute(query)}
+
+    def record_failure(self, key: str, now: dt.datetime, window_before: dt.datetime) -> None:
+        """Count one failure; a window that started at or before ``window_before`` starts anew."""
+        table = cast(Table, LoginThrottleRow.__table__)
+        statement = insert(table).values(key=key, failures=1, window_started_at=now)
+        expired = table.c.window_started_at <= window_before
+        self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[table.c.key],
+                set_={
+                    "failures": case((expired, 1), else_=table.c.failures + 1),
+                    "window_started_at": case((expired, now), else_=table.c.window_started_at),
+                },
+            )
+        )
+
+    def forget(self, key: str) -> None:
+        self._session.execute(delete(LoginThrottleRow).where(LoginThrottleRow.key == key))
+
+    def purge(self, window_before: dt.datetime) -> int:
+        """Delete the counts whose window ended."""
+        result = self._session.execute(
+            delete(LoginThrottleRow).where(LoginThrottleRow.window_started_at <= window_before)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]

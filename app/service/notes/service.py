@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from app.db.notes.models import NoteRow
 from app.db.notes.repository import NoteRecord, NoteRepository
 from app.service.notes.users import UserDirectory
-from app.service.pagination import Page, check_limit, decode_cursor, encode_cursor
-from app.service.validation import FieldErrors, parse_id, require_text
+from app.service.pagination import Cursors, Page, check_limit
+from app.service.validation import FieldErrors, parse_id, require_text, storable_text
 from common.db import transaction
 from common.errors import InvalidInput, NotFound, ServiceError
 
@@ -62,12 +62,18 @@ def _body(value: str) -> str:
 
 class NotesService:
     def __init__(
-        self, session: Session, *, users: UserDirectory, clock: Callable[[], dt.datetime]
+        self,
+        session: Session,
+        *,
+        users: UserDirectory,
+        clock: Callable[[], dt.datetime],
+        cursors: Cursors,
     ) -> None:
         self._session = session
         self._notes = NoteRepository(session)
         self._users = users
         self._clock = clock
+        self._cursors = cursors
 
     def authenticate(self, token: str | None) -> uuid.UUID:
         """The id of the caller whose notes ``token`` opens (the owner the other methods take)."""
@@ -106,14 +112,12 @@ class NotesService:
         query: str | None = None,
     ) -> Page[Note]:
         size = check_limit(limit)
-        text = query.strip() if query else None
+        text = storable_text("q", query).strip() if query else None
         if text and len(text) > MAX_QUERY_LENGTH:
             raise InvalidInput.for_field("q", f"must be at most {MAX_QUERY_LENGTH} characters")
-        rows = self._notes.page(owner_id, before=decode_cursor(cursor), limit=size + 1, text=text)
-        more = len(rows) > size
-        items = [Note.from_row(row) for row in rows[:size]]
-        last = items[-1] if more else None
-        return Page(items, encode_cursor(last.created_at, last.id) if last else None)
+        before = self._cursors.decode(cursor)
+        rows = self._notes.page(owner_id, before=before, limit=size + 1, text=text)
+        return self._cursors.page([Note.from_row(row) for row in rows], size)
 
     def update(
         self,

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from app.db.users.models import UserRow
 from app.db.users.repository import DuplicateEmail, UserRecord, UserRepository
-from app.service.pagination import Page, check_limit, decode_cursor, encode_cursor
-from app.service.users.passwords import PasswordHasher, check_strength
-from app.service.validation import FieldErrors, parse_id, require_text
+from app.service.pagination import Cursors, Page, check_limit
+from app.service.users.passwords import PasswordHasher
+from app.service.validation import FieldErrors, parse_id, require_text, storable_text
 from common.db import transaction
 from common.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 
@@ -55,9 +55,7 @@ class UserEvents:
 
 def normalize_email(email: str) -> str:
     """Trimmed and lower-cased, so uniqueness is case-insensitive."""
-    if not isinstance(email, str):
-        raise InvalidInput.for_field("email", "must be a string")
-    value = email.strip().lower()
+    value = storable_text("email", email).strip().lower()
     if len(value) > MAX_EMAIL_LENGTH or not _EMAIL.match(value):
         raise InvalidInput.for_field("email", "is not a valid email address")
     return value
@@ -70,19 +68,21 @@ class UsersService:
         passwords: PasswordHasher,
         *,
         clock: Callable[[], dt.datetime],
+        cursors: Cursors,
         events: UserEvents | None = None,
     ) -> None:
         self._session = session
         self._users = UserRepository(session)
         self._passwords = passwords
         self._clock = clock
+        self._cursors = cursors
         self._events = events or UserEvents()
 
     def register(self, *, email: str, display_name: str, password: str) -> User:
         errors = FieldErrors()
         normalized = errors.check(lambda: normalize_email(email), default="")
         display = errors.check(lambda: _display_name(display_name), default="")
-        errors.check(lambda: check_strength(password, email=normalized), default=None)
+        errors.check(lambda: self._check_password(password, email=normalized), default=None)
         errors.raise_if_any("the sign-up data is invalid")
         password_hash = self._passwords.hash(password)
         with transaction(self._session):
@@ -107,11 +107,8 @@ class UsersService:
 
     def list(self, *, cursor: str | None = None, limit: int | None = None) -> Page[User]:
         size = check_limit(limit)
-        rows = self._users.page(after=decode_cursor(cursor), limit=size + 1)
-        more = len(rows) > size
-        items = [User.from_row(row) for row in rows[:size]]
-        last = items[-1] if more else None
-        return Page(items, encode_cursor(last.created_at, last.id) if last else None)
+        rows = self._users.page(after=self._cursors.decode(cursor), limit=size + 1)
+        return self._cursors.page([User.from_row(row) for row in rows], size)
 
     def update_profile(self, user_id: str | uuid.UUID, *, display_name: str) -> User:
         display = _display_name(display_name)
@@ -125,11 +122,12 @@ class UsersService:
         self, user_id: str | uuid.UUID, *, current_password: str, new_password: str
     ) -> None:
         """Requires the current password; listeners (auth) revoke the user's tokens."""
+        storable_text("current_password", current_password)
         with transaction(self._session):
             row = self._row(user_id)
             if not self._passwords.verify(row.password_hash, current_password):
                 raise InvalidInput.for_field("current_password", "is not the current password")
-            check_strength(new_password, email=row.email, field="new_password")
+            self._check_password(new_password, email=row.email, field="new_password")
             row.password_hash = self._passwords.hash(new_password)
             row.updated_at = self._clock()
             self._session.flush()
@@ -165,6 +163,9 @@ class UsersService:
         except NotFound:
             return False
         return self._users.read(parsed) is not None
+
+    def _check_password(self, password: str, *, email: str, field: str = "password") -> None:
+        self._passwords.check_strength(storable_text(field, password), email=email, field=field)
 
     def _row(self, user_id: str | uuid.UUID) -> UserRow:
         row = self._users.get(parse_id(user_id, what="user"))

@@ -9,6 +9,7 @@ adapters knows about transports::
     ├── InvalidInput             the request is malformed; ``fields`` says what, per field
     ├── Unauthenticated          no valid credentials (missing, wrong, expired or revoked)
     ├── PermissionDenied         valid credentials, not allowed to do this
+    ├── RateLimited              too many attempts; ``retry_after`` says when to try again
     └── Unavailable              a dependency (database, another service) cannot be reached
 """
 
@@ -21,6 +22,7 @@ __all__ = [
     "InvalidInput",
     "NotFound",
     "PermissionDenied",
+    "RateLimited",
     "ServiceError",
     "Unauthenticated",
     "Unavailable",
@@ -66,6 +68,16 @@ class Unauthenticated(ServiceError):
 
 class PermissionDenied(ServiceError):
     code = "permission-denied"
+
+
+class RateLimited(ServiceError):
+    """Too many attempts in a while; ``retry_after`` is the number of seconds to wait."""
+
+    code = "rate-limited"
+
+    def __init__(self, message: str, *, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
 
 
 class Unavailable(ServiceError):

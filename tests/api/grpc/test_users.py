@@ -51,7 +51,7 @@ def test_sign_up_names_every_invalid_field(stubs: Stubs) -> None:
     assert call.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert field_violations(call) == {
         "email": "is not a valid email address",
-        "password": "must be at least 10 characters",
+        "password": "must be at least 12 characters",
         "display_name": "must not be empty",
     }
 
@@ -135,7 +135,7 @@ def test_change_password_needs_the_current_one_and_a_strong_new_one(
         users_pb2.ChangePasswordRequest(current_password=DEFAULT_PASSWORD, new_password="short"),
         metadata=auth,
     )
-    assert field_violations(weak) == {"new_password": "must be at least 10 characters"}
+    assert field_violations(weak) == {"new_password": "must be at least 12 characters"}
     # Nothing changed: the token still works.
     assert stubs.users.GetMe(users_pb2.GetMeRequest(), metadata=auth).user.id == str(user.id)
 

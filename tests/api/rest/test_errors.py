@@ -26,6 +26,7 @@ EXPECTED = [
     (errors.Unauthenticated("who?"), 401, "unauthenticated"),
     (errors.PermissionDenied("no"), 403, "permission-denied"),
     (errors.Unavailable("down"), 503, "unavailable"),
+    (errors.RateLimited("slow down", retry_after=42), 429, "rate-limited"),
 ]
 
 
@@ -75,6 +76,8 @@ def test_service_errors_become_problems_through_the_table(
         assert "errors" not in problem
     for name, value in STATUS_TABLE[type(error)].headers:
         assert response.headers[name] == value
+    if isinstance(error, errors.RateLimited):
+        assert response.headers["Retry-After"] == "42"  # the error's own wait
 
 
 def test_an_unexpected_exception_is_a_logged_500_that_reveals_nothing(

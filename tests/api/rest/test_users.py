@@ -52,7 +52,7 @@ def test_sign_up_reports_every_invalid_field_at_once(client: FlaskClient) -> Non
     fields = {error["field"]: error["message"] for error in response.json["errors"]}
     assert fields == {
         "email": "is not a valid email address",
-        "password": "must be at least 10 characters",
+        "password": "must be at least 12 characters",
         "display_name": "must not be empty",
     }
 

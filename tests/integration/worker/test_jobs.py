@@ -72,7 +72,9 @@ def test_a_rolled_back_sign_up_enqueues_nothing(
     events = UserEvents(
         registered=[services.notifications.user_registered, fail_after_the_welcome_job]
     )
-    users = UsersService(session, runtime.passwords, clock=runtime.now, events=events)
+    users = UsersService(
+        session, runtime.passwords, clock=runtime.now, cursors=runtime.cursors, events=events
+    )
     with pytest.raises(RuntimeError, match="later in the sign-up"):
         users.register(email="rolled.back@example.com", display_name="R", password=DEFAULT_PASSWORD)
 
@@ -188,13 +190,32 @@ def test_jobs_of_a_worker_that_died_are_run_again(
     queue.run_batch()
     assert queue.mail_to(user.email) == []  # a job in progress is not taken twice
 
-    assert queue.schedule(tasks.RETRY_STALLED_JOBS, int(time.time())) == "*/10 * * * *"
+    assert queue.schedule(tasks.RETRY_STALLED_JOBS, int(time.time())) == "* * * * * */15"
     queue.run_batch()
     [job] = queue.jobs(WELCOME)
     assert (job.status, job.attempts) == ("todo", 1)
     queue.make_due()
     queue.run_batch()
     assert len(queue.mail_to(user.email)) == 1
+
+
+def test_a_welcome_job_run_again_after_it_sent_its_mail_sends_nothing(
+    factories: Factories, queue: Queue, session: Session
+) -> None:
+    user = factories.user()
+    queue.run_batch()
+    assert len(queue.mail_to(user.email)) == 1
+    # As if the worker had died after sending, before the queue recorded the job as done:
+    # the stalled-job sweep puts the same job back.
+    session.execute(
+        text(
+            "INSERT INTO procrastinate_jobs (queue_name, task_name, args, status) "
+            "VALUES ('mail', :task, CAST(:args AS jsonb), 'todo')"
+        ),
+        {"task": WELCOME, "args": f'{{"user_id": "{user.id}"}}'},
+    )
+    queue.run_batch()
+    assert len(queue.mail_to(user.email)) == 1  # at most once per sign-up
 
 
 def test_sigterm_lets_the_running_job_finish_then_stops_the_worker(

@@ -58,8 +58,13 @@ OPERATIONS: tuple[Operation, ...] = (
         schemas.Token,
         body=schemas.LogIn,
         auth=False,
-        errors=(401,),
-        description="The same 401 whether the email is unknown or the password wrong.",
+        errors=(401, 429),
+        description=(
+            "The same 401 whether the email is unknown or the password wrong. Failed log-ins "
+            "are counted per account and per client address: past the limit (10 per account, "
+            "100 per address in 15 minutes by default) every attempt is a 429 with "
+            "`Retry-After` until the window ends."
+        ),
     ),
     Operation("auth.log_out", "DELETE", "/v1/auth/tokens/current", "Log out", 204),
 )

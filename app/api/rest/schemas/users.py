@@ -9,12 +9,15 @@ from pydantic import Field
 
 from app.api.rest.schemas.base import RequestBody, Response, patch_member
 from app.service.auth.service import IssuedToken
-from app.service.users.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from app.service.users.passwords import DEFAULT_MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH
 from app.service.users.service import MAX_DISPLAY_NAME_LENGTH, MAX_EMAIL_LENGTH, User
 
 __all__ = ["LogIn", "PasswordChange", "ProfilePatch", "SignUp", "Token", "UserOut"]
 
-_PASSWORD = f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters, not containing the email"
+_PASSWORD = (
+    f"{DEFAULT_MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters (the minimum is "
+    "PASSWORD_MIN_LENGTH), not one of the most common passwords, not containing the email."
+)
 
 
 class SignUp(RequestBody):

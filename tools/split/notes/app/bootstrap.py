@@ -20,6 +20,7 @@ from app import config
 from app.remote.grpc import CallPolicy, Connection
 from app.remote.users import RemoteUserDirectory
 from app.service.notes.service import NotesService
+from app.service.pagination import Cursors
 from common.config import ConfigurationError
 from common.db import Database, utcnow
 from common.lifecycle import Lifecycle
@@ -49,10 +50,12 @@ class Runtime:
         self.database = Database(
             settings.database_url,
             pool_size=settings.database_pool_size,
+            timeout=settings.database_timeout_seconds,
             echo=settings.database_echo,
         )
         #: The time source of every service; tests replace it to travel in time.
         self.clock: Callable[[], dt.datetime] = utcnow
+        self.cursors = Cursors(settings.secret_key.get_secret_value())
         users = Connection(
             settings.users_service_addr,
             service="users",
@@ -77,7 +80,10 @@ class Runtime:
         return self.clock()
 
     def services(self) -> Services:
-        return Services(notes=NotesService(self.database.session, users=self.users, clock=self.now))
+        notes = NotesService(
+            self.database.session, users=self.users, clock=self.now, cursors=self.cursors
+        )
+        return Services(notes=notes)
 
     @contextlib.contextmanager
     def services_scope(self) -> Iterator[Services]:

@@ -1,0 +1,1 @@
+"""notifications' table: which messages went out to whom, so that none goes out twice."""
