@@ -35,16 +35,24 @@ class Settings(BaseServiceSettings):
     # REST server (python -m app.api.rest). Loopback by default; containers set 0.0.0.0.
     rest_host: str = Field(default="127.0.0.1", pattern=r"^[A-Za-z0-9.:\-\[\]]+$")
     rest_port: int = Field(default=8000, ge=0, le=65535)
-    #: gunicorn worker processes (the name Heroku-style platforms already set).
+    #: worker processes (the name Heroku-style platforms already set).
     web_concurrency: int = Field(default=2, ge=1, le=64)
-    #: threads per worker: 1 runs gunicorn's sync workers, more runs gthread workers.
+    #: threads answering requests per worker: 1 answers them in the event loop's thread, one
+    #: at a time (a synchronous worker's way, and the fastest where the database is near).
     rest_threads: int = Field(default=1, ge=1, le=64)
     #: seconds a worker has to finish in-flight requests after SIGTERM.
     rest_graceful_timeout: int = Field(default=30, ge=1, le=600)
-    #: seconds a request may run before gunicorn restarts the worker.
-    rest_timeout: int = Field(default=30, ge=1, le=600)
+    #: seconds a client has to send a whole request, head and body (408 after them).
+    rest_read_timeout_seconds: float = Field(default=10, gt=0, le=600)
     #: largest request body accepted (413 above it); fits a note at its maximum in any encoding.
     rest_max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    #: largest request line and headers together (431, or 414 for the URI, above it).
+    rest_max_header_bytes: int = Field(default=64 * 1024, ge=4096, le=1024 * 1024)
+    #: proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses or
+    #: networks, ``*`` for any): the client address the log-in throttle counts comes from them.
+    rest_forwarded_allow_ips: str = Field(default="127.0.0.1", pattern=r"^[0-9A-Fa-f.:/*, ]*$")
+    #: origins allowed to call the API from a browser (comma-separated); empty: no CORS.
+    cors_allowed_origins: str = Field(default="", pattern=r"^[A-Za-z0-9.:/*, \-]*$")
 
     # gRPC server (python -m app.api.grpc). Loopback by default; containers set 0.0.0.0.
     grpc_host: str = Field(default="127.0.0.1", pattern=r"^[A-Za-z0-9.:\-\[\]]+$")

@@ -41,7 +41,6 @@ from typing import IO
 
 from bench.load import Window, run_wrk
 from bench.stats import Run, Target, median_run, ratio
-from common.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -170,30 +169,6 @@ def delete_seed(url: str, seed: Seed) -> None:
 
 
 # -- the servers -----------------------------------------------------------------------------------
-def _rest_command(server: str, port: int, env: dict[str, str]) -> list[str]:
-    if server == "gunicorn":
-        return [sys.executable, "-m", "app.api.rest"]
-    # granian is no dependency of the project: this compares it where someone installed it.
-    return [
-        sys.executable,
-        "-m",
-        "granian",
-        "--interface",
-        "wsgi",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        env.get("WEB_CONCURRENCY", "2"),
-        "--blocking-threads",
-        env.get("REST_THREADS", "1"),
-        "--no-ws",
-        "app.api.rest.app:create_app",
-    ]
-
-
 def _spawn(command: Sequence[str], env: dict[str, str], log: IO[str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         command,
@@ -224,18 +199,15 @@ def _tail(path: Path, lines: int = 20) -> str:
 
 
 @contextlib.contextmanager
-def running_servers(
-    database_url: str, overrides: dict[str, str], rest_server: str, logs: Path
-) -> Iterator[Servers]:
+def running_servers(database_url: str, overrides: dict[str, str], logs: Path) -> Iterator[Servers]:
     """Start REST and gRPC on loopback, wait until both answer; stop them afterwards."""
     from app.commands.serve import grpc_answers, rest_answers
 
-    rest_port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "REST_HOST": "127.0.0.1",
-        "REST_PORT": str(rest_port),
+        "REST_PORT": "0",
         "GRPC_HOST": "127.0.0.1",
         "GRPC_PORT": "0",
         "PYTHONUNBUFFERED": "1",
@@ -244,9 +216,7 @@ def running_servers(
     rest_log, grpc_log = logs / "rest.log", logs / "grpc.log"
     with contextlib.ExitStack() as stack:
         rest = _spawn(
-            _rest_command(rest_server, rest_port, env),
-            env,
-            stack.enter_context(rest_log.open("w")),
+            [sys.executable, "-m", "app.api.rest"], env, stack.enter_context(rest_log.open("w"))
         )
         stack.callback(_stop, rest)
         grpc = _spawn(
@@ -254,32 +224,31 @@ def running_servers(
         )
         stack.callback(_stop, grpc)
 
-        # "gRPC  HOST:PORT" once it listens (stdout is a pipe: _spawn asks for one).
+        # "gRPC  HOST:PORT" and "REST  http://HOST:PORT" once they listen (stdout is a pipe).
         line = grpc.stdout.readline().split() if grpc.stdout else []
         if len(line) != 2 or not grpc_answers(line[1]):
             raise BenchError(f"the gRPC server did not start:\n{_tail(grpc_log)}")
-        rest_url = f"http://127.0.0.1:{rest_port}"
+        listening = rest.stdout.readline().split() if rest.stdout else []
+        if len(listening) != 2:
+            raise BenchError(f"the REST server did not start:\n{_tail(rest_log)}")
+        rest_url = listening[1]
         deadline = time.monotonic() + READY_TIMEOUT
         while not rest_answers(rest_url):
             if rest.poll() is not None or time.monotonic() > deadline:
                 raise BenchError(f"the REST server did not start:\n{_tail(rest_log)}")
             time.sleep(0.1)
-        yield Servers(rest_url, line[1], _describe_servers(rest_server, env))
+        yield Servers(rest_url, line[1], _describe_servers(env))
 
 
-def _describe_servers(rest_server: str, env: dict[str, str]) -> str:
+def _describe_servers(env: dict[str, str]) -> str:
     from app import config
 
     settings = config.load(database_url=env["DATABASE_URL"], **_settings_overrides(env))
-    if rest_server == "gunicorn":
-        threads = settings.rest_threads
-        kind = "sync" if threads == 1 else f"gthread x{threads}"
-        rest = f"gunicorn {settings.web_concurrency} {kind} workers"
-    else:
-        rest = f"granian {settings.web_concurrency} workers x{settings.rest_threads} threads"
+    threads = settings.rest_threads
+    kind = "in the event loop" if threads == 1 else f"in {threads} threads"
     return (
-        f"REST {rest}; gRPC {settings.grpc_processes} processes x "
-        f"{settings.grpc_max_workers} threads; "
+        f"REST uvicorn {settings.web_concurrency} workers, answering {kind}; "
+        f"gRPC {settings.grpc_processes} processes x {settings.grpc_max_workers} threads; "
         f"up to {2 * settings.database_pool_size} connections per process; "
         f"log level {settings.log_level}"
     )
@@ -509,12 +478,6 @@ def _parser() -> argparse.ArgumentParser:
         "--python-client", action="store_true", help="load REST with Python even if wrk exists"
     )
     parser.add_argument(
-        "--rest-server",
-        choices=("gunicorn", "granian"),
-        default="gunicorn",
-        help="gunicorn as `python -m app.api.rest` runs it, or granian where installed",
-    )
-    parser.add_argument(
         "--server-env",
         action="append",
         default=[],
@@ -553,7 +516,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logs = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     try:
-        return _bench(options, overrides, args.rest_server, logs)
+        return _bench(options, overrides, logs)
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -564,12 +527,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(logs, ignore_errors=True)
 
 
-def _bench(options: Options, overrides: dict[str, str], rest_server: str, logs: Path) -> int:
+def _bench(options: Options, overrides: dict[str, str], logs: Path) -> int:
     started = time.monotonic()
     with bench_database() as (url, description, scratch):
         seed = migrate_and_seed(url)
         try:
-            with running_servers(url, overrides, rest_server, logs) as servers:
+            with running_servers(url, overrides, logs) as servers:
                 check_answers(servers, seed)
                 load = f"wrk ({options.wrk})" if options.wrk else "Python (bench.load)"
                 print(f"database: {description}")

@@ -11,7 +11,7 @@ is free (taking a free one for port 0), forks that many servers sharing it (the 
 spreads connections over them), prints the line once they all listen, passes SIGTERM and
 SIGINT on and exits 0 once they have all stopped. If one of them exits on its own, it stops
 the others and exits 1. Python runs one process on about one core whatever its threads, so
-this is how the gRPC server uses more than one, as gunicorn's workers do for REST.
+this is how the gRPC server uses more than one, as uvicorn's workers do for REST.
 """
 
 from __future__ import annotations

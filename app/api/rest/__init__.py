@@ -1,7 +1,7 @@
 """The REST adapter: Flask over the service layer.
 
 ``create_app(settings)`` builds the WSGI app; ``python -m app.api.rest`` serves it with
-gunicorn, configured from the environment. Importing this package builds nothing.
+uvicorn, configured from the environment. Importing this package builds nothing.
 """
 
 from __future__ import annotations

@@ -38,10 +38,12 @@ from common.logs import current_request_id
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
+    "SECURITY_HEADERS",
     "STATUS_TABLE",
     "MalformedRequest",
     "Status",
     "UnsupportedMediaType",
+    "problem_json",
     "problem_response",
     "register_error_handlers",
     "status_for",
@@ -50,6 +52,12 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+#: Sent with every answer: the API serves JSON to programs, never pages to render or frame.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+}
 PROBLEM_TYPE_PREFIX = "/problems/"
 
 
@@ -111,15 +119,15 @@ def status_for(error: ServiceError) -> Status:
     raise LookupError(f"{type(error).__name__} is not a ServiceError")  # pragma: no cover
 
 
-def problem_response(
+def problem_json(
     *,
     status: int,
     code: str,
     title: str,
     detail: str,
     errors: Mapping[str, str] | None = None,
-    headers: Iterable[tuple[str, str]] = (),
-) -> Response:
+) -> bytes:
+    """The body of a problem, also for the refusals made before Flask sees a request."""
     problem = Problem(
         type=PROBLEM_TYPE_PREFIX + code,
         title=title,
@@ -130,9 +138,20 @@ def problem_response(
         else None,
         request_id=current_request_id(),
     )
-    response = Response(
-        problem.model_dump_json(exclude_none=True), status=status, mimetype=PROBLEM_MEDIA_TYPE
-    )
+    return problem.model_dump_json(exclude_none=True).encode()
+
+
+def problem_response(
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: Mapping[str, str] | None = None,
+    headers: Iterable[tuple[str, str]] = (),
+) -> Response:
+    body = problem_json(status=status, code=code, title=title, detail=detail, errors=errors)
+    response = Response(body, status=status, mimetype=PROBLEM_MEDIA_TYPE)
     for name, value in headers:
         response.headers[name] = value
     return response

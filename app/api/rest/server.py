@@ -1,83 +1,77 @@
-"""gunicorn, run from Python with options taken from :class:`~app.config.Settings` only.
+"""uvicorn, run from Python with options taken from :class:`~app.config.Settings` only.
 
-Each worker builds its own runtime after the fork (no preloading: connections must not be
-shared across processes), then settles its heap (:func:`~common.lifecycle.settle_for_serving`),
-and runs the shutdown hooks when it exits. On SIGTERM gunicorn stops accepting, lets workers
-finish in-flight requests for ``REST_GRACEFUL_TIMEOUT`` seconds, and exits 0.
+``WEB_CONCURRENCY`` worker processes share one listening socket, bound here first (so port 0
+picks a free port, and ``REST  http://HOST:PORT`` is printed once it listens); each builds its
+own runtime as it starts (:mod:`app.api.rest.asgi`) and restarts if it dies. On SIGTERM or
+SIGINT every worker stops accepting, finishes what it was answering within
+``REST_GRACEFUL_TIMEOUT`` seconds, runs its shutdown hooks, and the process exits 0.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any
+import signal
+import sys
 
-from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+from uvicorn import Server
+from uvicorn.supervisors import Multiprocess
 
-from app import bootstrap
+from app.api.rest.protocol import RestConfig, RestProtocol
 from app.config import Settings
-from common.lifecycle import settle_for_serving
+from common.logs import configure_logging
 
-__all__ = ["RestServer", "gunicorn_options", "post_worker_init", "worker_exit"]
+__all__ = ["RestServer", "uvicorn_config"]
 
 logger = logging.getLogger(__name__)
 
-
-def post_worker_init(worker: object) -> None:
-    """gunicorn hook, in the worker process once it has built the app: settle its heap."""
-    settle_for_serving()
+#: What uvicorn imports in each worker process, and calls for the app.
+ASGI_FACTORY = "app.api.rest.asgi:create_asgi_app"
 
 
-def worker_exit(server: object, worker: object) -> None:
-    """gunicorn hook, in the worker process as it exits: run the shutdown hooks."""
-    bootstrap.shutdown()
-    logger.info("worker %s stopped; shutdown hooks ran", getattr(worker, "pid", "?"))
+def uvicorn_config(settings: Settings) -> RestConfig:
+    return RestConfig(
+        ASGI_FACTORY,
+        factory=True,
+        host=settings.rest_host.strip("[]"),
+        port=settings.rest_port,
+        workers=settings.web_concurrency,
+        http=RestProtocol,
+        lifespan="on",
+        log_config=None,  # the app's own logging (common.logs)
+        access_log=False,  # the app writes its own, with the request id
+        server_header=False,
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=settings.rest_graceful_timeout,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.rest_forwarded_allow_ips,
+        read_timeout=settings.rest_read_timeout_seconds,
+        max_header_bytes=settings.rest_max_header_bytes,
+    )
 
 
-def gunicorn_options(settings: Settings) -> dict[str, Any]:
-    host = settings.rest_host
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"  # an IPv6 literal
-    return {
-        "bind": [f"{host}:{settings.rest_port}"],
-        "workers": settings.web_concurrency,
-        "threads": settings.rest_threads,
-        "worker_class": "sync" if settings.rest_threads == 1 else "gthread",
-        "timeout": settings.rest_timeout,
-        "graceful_timeout": settings.rest_graceful_timeout,
-        "loglevel": settings.log_level.lower(),
-        "errorlog": "-",
-        "accesslog": None,  # the app writes its own, with the request id
-        "proc_name": "app-rest",
-        "preload_app": False,
-        "control_socket_disable": True,
-        "post_worker_init": post_worker_init,
-        "worker_exit": worker_exit,
-    }
+class RestServer:
+    """``RestServer(settings).run()`` serves until SIGTERM or SIGINT; its exit status."""
 
-
-class RestServer(BaseApplication):  # type: ignore[misc]
-    """``RestServer(settings).run()`` serves ``app_factory()`` (each worker calls it)."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        app_factory: Callable[[], Any] | None = None,
-        *,
-        overrides: Mapping[str, Any] | None = None,
-    ) -> None:
-        self.options = {**gunicorn_options(settings), **(overrides or {})}
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.app_factory = app_factory
-        super().__init__()
+        self.config = uvicorn_config(settings)
 
-    def load_config(self) -> None:
-        for name, value in self.options.items():
-            self.cfg.set(name, value)
-
-    def load(self) -> Any:
-        if self.app_factory is not None:
-            return self.app_factory()
-        from app.api.rest.app import create_app  # in the worker, after the fork
-
-        return create_app(self.settings)
+    def run(self) -> int:
+        settings = self.settings
+        configure_logging(settings.log_level, json_lines=settings.structured_logs)
+        sock = self.config.bind_socket()
+        sock.listen(self.config.backlog)  # connections wait for the workers from now on
+        host, port = sock.getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
+        sys.stdout.write(f"REST  http://{shown}:{port}\n")
+        sys.stdout.flush()
+        # uvicorn stops on these, then raises them again as it returns, to the handlers it
+        # found: with these, the process goes on to exit 0, as a stop asked for should.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda signum, frame: None)
+        server = Server(self.config)
+        if self.config.workers > 1:
+            Multiprocess(self.config, sockets=[sock]).run()
+            return 0
+        server.run(sockets=[sock])
+        return 0 if server.started else 3  # 3: as uvicorn's own command, the app did not start

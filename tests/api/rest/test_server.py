@@ -1,11 +1,19 @@
-"""The container entry point: ``python -m app.api.rest`` runs gunicorn from the environment."""
+"""The container entry point: ``python -m app.api.rest`` runs uvicorn from the environment.
+
+What the server answers itself, before the app sees a request, is checked here on a real
+server: refusals are problem+json, and every answer carries the security headers and no
+``Server`` header.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -13,16 +21,17 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
 from app.api.rest import __main__ as entry_point
 from app.api.rest.openapi import render
-from app.api.rest.server import RestServer, gunicorn_options, post_worker_init, worker_exit
-from app.bootstrap import Runtime
+from app.api.rest.protocol import RestProtocol
+from app.api.rest.server import ASGI_FACTORY, uvicorn_config
 from app.config import Settings
 
-LISTENING = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
+LISTENING = re.compile(r"^REST  (http://127\.0\.0\.1:\d+)$")
 
 
 def run_python(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -32,27 +41,29 @@ def run_python(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Co
 
 
 def test_options_come_from_the_settings(settings: Settings) -> None:
-    sync = gunicorn_options(settings.model_copy(update={"rest_port": 8123, "web_concurrency": 3}))
-    assert sync["bind"] == ["127.0.0.1:8123"]
-    assert (sync["workers"], sync["threads"], sync["worker_class"]) == (3, 1, "sync")
-    assert sync["graceful_timeout"] == settings.rest_graceful_timeout
-    assert sync["worker_exit"] is worker_exit
-    assert sync["post_worker_init"] is post_worker_init
-    assert sync["preload_app"] is False
-    assert sync["control_socket_disable"] is True
-
-    threaded = gunicorn_options(settings.model_copy(update={"rest_threads": 4, "rest_host": "::1"}))
-    assert threaded["worker_class"] == "gthread"
-    assert threaded["bind"] == ["[::1]:8000"]
-
-
-def test_the_server_loads_the_app_for_these_settings(runtime: Runtime, settings: Settings) -> None:
-    server = RestServer(settings, overrides={"workers": 5})
-    assert server.cfg.workers == 5
-    assert server.cfg.worker_class_str == "sync"
-    app = server.load()
-    assert app.extensions["runtime"] is runtime
-    assert RestServer(settings, lambda: "a factory's app").load() == "a factory's app"
+    config = uvicorn_config(
+        settings.model_copy(
+            update={
+                "rest_port": 8123,
+                "web_concurrency": 3,
+                "rest_read_timeout_seconds": 7,
+                "rest_forwarded_allow_ips": "10.0.0.0/8",
+            }
+        )
+    )
+    assert (config.app, config.factory, config.host, config.port) == (
+        ASGI_FACTORY,
+        True,
+        "127.0.0.1",
+        8123,
+    )
+    assert config.workers == 3
+    assert config.http is RestProtocol
+    assert (config.read_timeout, config.max_header_bytes) == (7, settings.rest_max_header_bytes)
+    assert config.timeout_graceful_shutdown == settings.rest_graceful_timeout
+    assert config.server_header is False
+    assert config.forwarded_allow_ips == "10.0.0.0/8"
+    assert uvicorn_config(settings.model_copy(update={"rest_host": "[::1]"})).host == "::1"
 
 
 def test_the_openapi_command_prints_the_document(capsys: pytest.CaptureFixture[str]) -> None:
@@ -78,7 +89,7 @@ def test_it_imports_without_settings_and_stops_naming_each_bad_variable(tmp_path
 
 
 class Server:
-    """``python -m app.api.rest`` in a child process, its stderr collected by a thread."""
+    """``python -m app.api.rest`` in a child process, its stdout and stderr collected by threads."""
 
     def __init__(self, env: dict[str, str], cwd: Path) -> None:
         self.process = subprocess.Popen(
@@ -86,17 +97,22 @@ class Server:
             env=env,
             cwd=cwd,
             stderr=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             text=True,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.collected: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
+        assert self.process.stdout is not None
         assert self.process.stderr is not None
-        for line in self.process.stderr:
+        self._readers = [
+            threading.Thread(target=self._read, args=(stream,), daemon=True)
+            for stream in (self.process.stdout, self.process.stderr)
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
             self.lines.put(line)
 
     def address(self, timeout: float = 30) -> str:
@@ -104,12 +120,13 @@ class Server:
         while True:
             line = self.lines.get(timeout=max(deadline - time.monotonic(), 0.01))
             self.collected.append(line)
-            if match := LISTENING.search(line):
+            if match := LISTENING.search(line.rstrip("\n")):
                 return match.group(1)
 
     def output(self) -> str:
         """Everything it wrote, once it has exited."""
-        self._reader.join(timeout=30)
+        for reader in self._readers:
+            reader.join(timeout=30)
         while not self.lines.empty():
             self.collected.append(self.lines.get())
         return "".join(self.collected)
@@ -118,9 +135,11 @@ class Server:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        self._reader.join(timeout=30)
-        assert self.process.stderr is not None
-        self.process.stderr.close()
+        for reader in self._readers:
+            reader.join(timeout=30)
+        for stream in (self.process.stdout, self.process.stderr):
+            assert stream is not None
+            stream.close()
 
 
 @pytest.fixture
@@ -133,6 +152,7 @@ def server(pg_database_url: str, tmp_path: Path) -> Iterator[Server]:
         "REST_PORT": "0",
         "WEB_CONCURRENCY": "1",
         "LOG_LEVEL": "INFO",
+        "REST_READ_TIMEOUT_SECONDS": "1",
     }
     server = Server(env, tmp_path)
     try:
@@ -155,3 +175,53 @@ def test_it_serves_and_stops_cleanly_on_sigterm(server: Server) -> None:
     log = server.output()
     assert re.search(r"\[probe-1\] app\.api\.rest\.access: GET /readyz 200 ", log), log
     assert "shutdown hooks ran" in log, log
+
+
+def _raw(address: str, request: bytes, *, timeout: float = 10) -> tuple[str, dict[str, str], bytes]:
+    """Send ``request`` as it is; the status line, the headers and the body of the answer."""
+    host, port = address.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        with contextlib.suppress(OSError):  # the server may close before taking it all
+            sock.sendall(request)
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value for name, _, value in (line.partition(": ") for line in lines)}
+    return status, headers, body
+
+
+@pytest.mark.slow
+def test_what_the_server_refuses_itself_is_a_problem_with_the_usual_headers(
+    server: Server,
+) -> None:
+    address = server.address()
+    head = "Host: x\r\nConnection: close\r\n"
+    cases = {
+        "414": f"GET /healthz?{'a' * 70_000} HTTP/1.1\r\n{head}\r\n".encode(),
+        "431": f"GET /healthz HTTP/1.1\r\n{head}X-Big: {'a' * 70_000}\r\n\r\n".encode(),
+        "400": f"GET /healthz HTTP/1.1\r\n{head}Bad Header\r\n\r\n".encode(),
+        "413": (
+            f"POST /v1/users HTTP/1.1\r\n{head}Content-Type: application/json\r\n"
+            "Content-Length: 99999999\r\n\r\n"
+        ).encode(),
+        "408": (
+            f"POST /v1/users HTTP/1.1\r\n{head}Content-Type: application/json\r\n"
+            "Content-Length: 100\r\n\r\n{"
+        ).encode(),
+    }
+    for code, request in cases.items():
+        status, headers, body = _raw(address, request)
+        assert status.split()[1] == code, (code, status, body)
+        assert headers["content-type"] == "application/problem+json", code
+        problem = json.loads(body)
+        assert problem["status"] == int(code)
+        assert headers["x-content-type-options"] == "nosniff", code
+        assert "server" not in headers, code
+    status, headers, _ = _raw(address, f"GET /healthz HTTP/1.1\r\n{head}\r\n".encode())
+    assert status.endswith("200 OK")
+    assert "server" not in headers
+    assert headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert "strict-transport-security" not in headers  # only when deployed
