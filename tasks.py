@@ -182,7 +182,7 @@ def format_(c: Context) -> None:
         "k": "only tests matching this keyword expression",
         "serial": "one process instead of one per core plus one",
         "cov": "measure coverage of app and common and require 90 %",
-        "tier": "also run a tier that takes minutes: newcomer (repeatable)",
+        "tier": "also run a tier that takes minutes: long, newcomer (repeatable)",
         "extra": "more pytest arguments, quoted",
     },
     iterable=["tier"],

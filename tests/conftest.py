@@ -36,10 +36,12 @@ _MARKERS = {
     "split": "api",
     "env": "env",
     "guardrails": "guardrails",
+    "reliability": "reliability",
     "newcomer": "newcomer",
 }
-#: Tiers that take minutes: left out unless asked for with ``--tier`` (CI asks for each).
-_OPT_IN_TIERS = ("newcomer",)
+#: Tiers that take minutes, left out unless asked for with ``--tier`` (CI asks for each): a
+#: folder's (``newcomer``), or a marker's (``long``, tests of any folder).
+_OPT_IN_TIERS = ("newcomer", "long")
 
 
 def pytest_pg_harness_build_schema(url: str) -> bool:
@@ -66,6 +68,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         tier = _MARKERS.get(parts[1]) if len(parts) > 1 else None
         if tier is not None:
             item.add_marker(tier)
+        if item.get_closest_marker("long") is not None:
+            tier = "long"
         (left_out if tier in _OPT_IN_TIERS and tier not in wanted else kept).append(item)
     if left_out:
         config.hook.pytest_deselected(items=left_out)

@@ -7,7 +7,9 @@ then runs in the event loop's thread, one request at a time, as a synchronous wo
 (``REST_THREADS`` 1, the default), or in a pool of ``REST_THREADS`` threads.
 
 Each worker process builds its runtime and the Flask app as it starts (the ASGI lifespan),
-settles its heap, and runs the shutdown hooks as it stops.
+settles its heap, and runs the shutdown hooks as it stops. Told to stop (SIGTERM, SIGINT), a
+worker first goes on for :data:`DRAIN_SECONDS`: the connections the kernel has queued for it,
+and the requests already sent on them, are taken in and answered rather than reset.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from app import bootstrap, config
@@ -31,9 +35,12 @@ from common.lifecycle import settle_for_serving
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication, WSGIEnvironment
 
-__all__ = ["FlaskBridge", "create_asgi_app"]
+__all__ = ["DRAIN_SECONDS", "FlaskBridge", "create_asgi_app"]
 
 logger = logging.getLogger(__name__)
+
+#: Seconds a worker told to stop goes on taking in what was already sent to it.
+DRAIN_SECONDS = 0.2
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -84,6 +91,7 @@ class FlaskBridge:
             if message["type"] == "lifespan.startup":
                 try:
                     self.start()
+                    _drain_before_stopping(asyncio.get_running_loop())
                 except Exception as exc:
                     logger.exception("the REST app did not start")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
@@ -140,6 +148,24 @@ class FlaskBridge:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+
+def _drain_before_stopping(loop: asyncio.AbstractEventLoop) -> None:
+    """Delay uvicorn's own stop signal handlers by :data:`DRAIN_SECONDS`.
+
+    A worker answering in the event loop's thread accepts and reads only between requests; a
+    stop that closed the socket at once would reset the connections queued meanwhile.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return  # signals reach the main thread only: nothing to delay
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        stop = signal.getsignal(signum)
+        if callable(stop):
+
+            def later(number: int, frame: FrameType | None, stop: Any = stop) -> None:
+                loop.call_later(DRAIN_SECONDS, stop, number, frame)
+
+            signal.signal(signum, later)
 
 
 async def _too_large(send: Send, limit: int) -> None:

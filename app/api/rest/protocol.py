@@ -7,6 +7,11 @@ may grow. Here a connection must send each whole request (head and body) within
 408 and closed; a head past ``REST_MAX_HEADER_BYTES`` is answered 431 (414 when the request
 line alone is too long). What the protocol refuses itself, a request it cannot parse
 included, is answered as every other refusal is: an RFC 9457 problem.
+
+When the server stops, uvicorn closes every connection that has no request in progress. A
+connection that never had one may be carrying one the client already sent, not read yet
+(the worker was busy answering another): such a connection gets :data:`FRESH_GRACE` seconds
+for its request to arrive, and is answered and closed, instead of being reset unanswered.
 """
 
 from __future__ import annotations
@@ -20,7 +25,10 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.api.rest.errors import PROBLEM_MEDIA_TYPE, SECURITY_HEADERS, problem_json
 
-__all__ = ["RestConfig", "RestProtocol"]
+__all__ = ["FRESH_GRACE", "RestConfig", "RestProtocol"]
+
+#: Seconds a connection that never had a request keeps, once the server stops, for one.
+FRESH_GRACE = 1.0
 
 
 class RestConfig(Config):
@@ -46,6 +54,8 @@ class RestProtocol(HttpToolsProtocol):
         self._head_bytes: int | None = 0  # None once the head is complete
         self._line_bytes = 0  # of the request line, as far as it has arrived
         self._in_request = False  # from a request's first byte to its last
+        self._requests = 0  # whose head arrived on this connection
+        self._stopping = False
 
     # -- the read timer: from a connection's start, or a request's first byte, to its end ------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -63,7 +73,10 @@ class RestProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._head_bytes = None
+        self._requests += 1
         super().on_headers_complete()
+        if self._stopping and self.cycle is not None:
+            self.cycle.keep_alive = False  # answered, then closed: the server is stopping
 
     def on_message_complete(self) -> None:
         self._in_request = False
@@ -91,6 +104,19 @@ class RestProtocol(HttpToolsProtocol):
             "request-timeout",
             f"the request did not arrive whole within {self._read_timeout:g} s",
         )
+
+    # -- the server stopping ------------------------------------------------------------------
+    def shutdown(self) -> None:
+        self._stopping = True
+        if self.cycle is None and (self._in_request or self._requests == 0):
+            # A request arriving, or perhaps sent and not read yet: answer it, then close.
+            self.loop.call_later(FRESH_GRACE, self._close_unless_answering)
+            return
+        super().shutdown()
+
+    def _close_unless_answering(self) -> None:
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.close()
 
     # -- the size of a request's head -----------------------------------------------------------
     def data_received(self, data: bytes) -> None:
