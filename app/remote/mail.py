@@ -7,6 +7,7 @@ configured by ``SMTP_*`` and ``MAIL_FROM``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import ssl
@@ -40,7 +41,12 @@ class SmtpSettings:
 
 
 class SmtpMailer:
-    """One SMTP connection per message: jobs are rare and a worker may idle for hours."""
+    """One SMTP connection per message: jobs are rare and a worker may idle for hours.
+
+    A message the server accepted (its reply to the end of the data) is sent, whatever the
+    goodbye that follows does: a failure of ``QUIT`` is not a failure to send, which would
+    have the job retried and the message sent twice.
+    """
 
     def __init__(self, settings: SmtpSettings) -> None:
         self._settings = settings
@@ -52,9 +58,13 @@ class SmtpMailer:
         message["To"] = to
         message["Subject"] = subject
         message.set_content(body)
-        with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
+        smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        try:
             if settings.starttls:
                 smtp.starttls(context=ssl.create_default_context())
             if settings.username:
                 smtp.login(settings.username, settings.password)
             smtp.send_message(message)
+        finally:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                smtp.quit()

@@ -7,6 +7,7 @@ rolled-back transaction), since what they check is what the engine sends to the 
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -253,3 +254,27 @@ def test_execute_one_raises_sqlalchemys_errors_and_refuses_naive_datetimes(
     database.remove_session()
     with pytest.raises(ValueError, match="naive datetime given for 'at'"):
         execute_one(database.session, add, {"n": 2, "at": aware.replace(tzinfo=None)})
+
+
+def test_a_server_that_answers_nothing_costs_one_wait_then_fails_fast() -> None:
+    """As a frozen server: the kernel accepts the connection, nothing ever answers."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        database = Database(f"postgresql://nobody@127.0.0.1:{port}/x", timeout=0.5)
+        try:
+            started = time.monotonic()
+            with pytest.raises(Unavailable):
+                database.session.execute(text("SELECT 1"))
+            database.remove_session()
+            assert time.monotonic() - started < 3  # libpq's shortest connect_timeout is 2 s
+            assert database.watchdog.quiet
+            started = time.monotonic()
+            with pytest.raises(Unavailable):
+                database.session.execute(text("SELECT 1"))
+            database.remove_session()
+            assert time.monotonic() - started < 0.5  # no second wait while it stays quiet
+            assert not database.ping()
+        finally:
+            database.dispose()

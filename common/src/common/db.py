@@ -214,15 +214,17 @@ class Database:
     Every wait on the database is bounded by ``timeout`` seconds: connecting (libpq's
     ``connect_timeout``), waiting for a pooled connection, and every statement, commit and
     rollback (:mod:`common.watchdog`); past it the unit of work fails with
-    :class:`~common.errors.Unavailable`. A connection leaves the pool only after a look at its
-    socket (no round trip): one the server has hung up on, as it does to every connection
-    when it restarts, is replaced there, so a restart costs no unit of work an error.
+    :class:`~common.errors.Unavailable`, and while the server stays quiet, units of work fail
+    so at once rather than each waiting out the timeout. A connection leaves the pool only
+    after a look at its socket (no round trip): one the server has hung up on, as it does to
+    every connection when it restarts, is replaced there, so a restart costs no unit of work
+    an error.
     """
 
     def __init__(
         self, url: str, *, pool_size: int = 5, echo: bool = False, timeout: float = 5.0
     ) -> None:
-        self.watchdog = StatementWatchdog(timeout)
+        self.watchdog = StatementWatchdog(timeout, probe=self._probe)
         self.engine: Engine = create_engine(
             normalize_url(url),
             pool_size=2 * pool_size,
@@ -233,7 +235,7 @@ class Database:
         )
         event.listen(self.engine, "do_connect", self._connect)
         event.listen(self.engine, "handle_error", _as_service_error)
-        event.listen(self.engine, "checkout", _autocommit_until_needed)
+        event.listen(self.engine, "checkout", self._check_out)
         event.listen(self.engine, "before_cursor_execute", _transaction_unless_plain_read)
         self._factory = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.sessions: scoped_session[Session] = scoped_session(self._factory)
@@ -242,9 +244,29 @@ class Database:
         self, dialect: Dialect, record: ConnectionPoolEntry, cargs: Any, cparams: Any
     ) -> WatchedConnection:
         """Engine hook: psycopg's connection, its waits bounded by the watchdog."""
-        connection = WatchedConnection.connect(*cargs, **cparams)
+        self._fail_fast_while_quiet()
+        try:
+            connection = WatchedConnection.connect(*cargs, **cparams)
+        except psycopg.errors.ConnectionTimeout:
+            self.watchdog.gone_quiet()
+            raise
         connection.watchdog = self.watchdog
         return connection
+
+    def _check_out(self, dbapi_connection: Any, entry: ConnectionPoolEntry, proxy: Any) -> None:
+        """Pool hook: see :func:`_autocommit_until_needed`; none while the server is quiet."""
+        self._fail_fast_while_quiet()
+        _autocommit_until_needed(dbapi_connection, entry, proxy)
+
+    def _fail_fast_while_quiet(self) -> None:
+        if self.watchdog.quiet:
+            raise Unavailable("the database is unavailable")
+
+    def _probe(self) -> None:
+        """A new connection and ``SELECT 1``: raises unless the server answers."""
+        cargs, cparams = self.engine.dialect.create_connect_args(self.engine.url)
+        with psycopg.connect(*cargs, **cparams, autocommit=True) as connection:
+            connection.execute("SELECT 1")
 
     @property
     def session(self) -> Session:

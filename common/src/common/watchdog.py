@@ -10,6 +10,11 @@ few times a second; a wait past its deadline is cancelled on the server, and if 
 not ended ``grace`` seconds later, the connection's socket is shut, which ends the wait at
 once. Either way the caller gets a driver error that the engine's error hook turns into
 :class:`~common.errors.Unavailable`, and the pool replaces the connection.
+
+A server that had to be cut off so, or that a new connection waited on in vain, has gone
+quiet: until it answers again the watchdog says so (:attr:`StatementWatchdog.quiet`), so that
+work fails at once instead of each unit of work waiting out the timeout in turn, and its
+thread asks the server (``probe``) a few times a second whether it is back.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import psycopg
@@ -31,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 #: Seconds between two looks at the deadlines: how late past its deadline a statement may end.
 _TICK_SECONDS = 0.1
+#: Seconds between two probes of a server gone quiet.
+PROBE_SECONDS = 0.25
 
 
 class StatementWatchdog:
@@ -38,11 +46,18 @@ class StatementWatchdog:
 
     :meth:`watch` before a statement, :meth:`done` after it (both cost a lock and a dict
     entry). The thread starts with the first statement and runs until :meth:`close`.
+    ``probe`` asks the server whether it answers (raising when it does not), for a server
+    gone quiet.
     """
 
-    def __init__(self, timeout: float, *, grace: float = 0.5) -> None:
+    def __init__(
+        self, timeout: float, *, grace: float = 0.5, probe: Callable[[], object] | None = None
+    ) -> None:
         self.timeout = timeout
         self.grace = grace
+        self._probe = probe
+        #: Whether the server has gone quiet (see the module docstring).
+        self.quiet = False
         self._lock = threading.Lock()
         self._watched: dict[int, tuple[float, psycopg.Connection[Any]]] = {}
         #: The tokens of statements being stopped, until they end.
@@ -56,12 +71,23 @@ class StatementWatchdog:
         token = next(self._tokens)
         with self._lock:
             self._watched[token] = (time.monotonic() + self.timeout, connection)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="db-statement-watchdog", daemon=True
-                )
-                self._thread.start()
+            self._start()
         return token
+
+    def gone_quiet(self) -> None:
+        """The server answers nothing: say so until a probe finds it back."""
+        if not self.quiet:
+            logger.warning("the database answers nothing: failing fast until it does")
+        with self._lock:
+            self.quiet = True
+            self._start()
+
+    def _start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name="db-statement-watchdog", daemon=True
+            )
+            self._thread.start()
 
     def done(self, token: int) -> None:
         """The statement of ``token`` ended (well or not)."""
@@ -73,8 +99,12 @@ class StatementWatchdog:
         self._closed.set()
 
     def _run(self) -> None:
+        next_probe = 0.0
         while not self._closed.wait(_TICK_SECONDS):
             now = time.monotonic()
+            if self.quiet and now >= next_probe:
+                next_probe = now + PROBE_SECONDS
+                self._ask_whether_back()
             with self._lock:
                 late = [
                     (token, conn)
@@ -99,6 +129,18 @@ class StatementWatchdog:
                     return
             time.sleep(0.01)
         self._shut(connection)
+        self.gone_quiet()
+
+    def _ask_whether_back(self) -> None:
+        if self._probe is None:
+            self.quiet = False
+            return
+        try:
+            self._probe()
+        except (psycopg.Error, OSError):
+            return
+        logger.warning("the database answers again")
+        self.quiet = False
 
     @staticmethod
     def _shut(connection: psycopg.Connection[Any]) -> None:
