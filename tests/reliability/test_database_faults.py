@@ -112,7 +112,7 @@ def _call(
 
 def _processes_of(cluster: Cluster) -> list[int]:
     """The postmaster and its children."""
-    postmaster = cluster._pid()
+    postmaster = cluster.pid()
     assert postmaster is not None
     children = []
     for stat in Path("/proc").glob("[0-9]*/stat"):

@@ -103,7 +103,7 @@ def test_a_job_whose_worker_was_killed_is_done_again_once(
         if second.stderr is not None:
             second.stderr.close()
 
-    print(f"the killed worker's job was done {recovered:.1f} s after the kill")  # noqa: T201
+    print(f"the killed worker's job was done {recovered:.1f} s after the kill")  # noqa: T201 - the figure, for the record
     assert recovered <= RECOVERY_SECONDS, log[-3000:]
     assert len(smtp.received.messages) == 1  # at most once per sign-up
     assert "was sent one already" in log, log[-3000:]

@@ -412,7 +412,7 @@ class Cluster:
         As ``pg_ctl stop`` does: SIGINT to the postmaster (a fast shutdown), or SIGQUIT
         (``immediate``: no checkpoint, for a cluster about to be deleted), then wait.
         """
-        pid = self._pid()
+        pid = self.pid()
         if pid is None:
             return False
         try:
@@ -428,7 +428,7 @@ class Cluster:
             time.sleep(0.05)
         return True
 
-    def _pid(self) -> int | None:
+    def pid(self) -> int | None:
         """The postmaster's pid while it is alive (ready or not), else ``None``."""
         lines = self._pid_file()
         try:
