@@ -83,6 +83,14 @@ def build_document() -> dict[str, Any]:
     return document
 
 
+def _operation_id(endpoint: str) -> str:
+    return endpoint.replace(".", "_")
+
+
+def _by_endpoint(endpoint: str) -> Operation:
+    return next(operation for operation in OPERATIONS if operation.endpoint == endpoint)
+
+
 def _is_query(model: type[BaseModel]) -> bool:
     return any(operation.query is model for operation in OPERATIONS)
 
@@ -102,7 +110,7 @@ def _operation(
     if operation.query is not None:
         parameters += _query_parameters(operation.query)
     spec: dict[str, Any] = {
-        "operationId": operation.endpoint.replace(".", "_"),
+        "operationId": _operation_id(operation.endpoint),
         "summary": operation.summary,
         "tags": [operation.tag],
         "security": [{_SECURITY_SCHEME: []}] if operation.auth else [],
@@ -149,6 +157,16 @@ def _responses(
     if operation.location:
         success["headers"] = {
             "Location": {"description": "The new resource.", "schema": {"type": "string"}}
+        }
+    if operation.links:
+        success["links"] = {
+            _operation_id(target): {
+                "operationId": _operation_id(target),
+                "parameters": dict.fromkeys(
+                    _PATH_PARAMETER.findall(_by_endpoint(target).path), "$response.body#/id"
+                ),
+            }
+            for target in operation.links
         }
     responses: dict[str, Any] = {str(operation.status): success}
     problem = {"schema": refs[(schemas.Problem, "serialization")]}

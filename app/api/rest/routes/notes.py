@@ -28,6 +28,7 @@ OPERATIONS: tuple[Operation, ...] = (
         schemas.NoteOut,
         body=schemas.NoteIn,
         location=True,
+        links=("notes.get_note", "notes.update_note", "notes.delete_note"),
     ),
     Operation(
         "notes.get_note",

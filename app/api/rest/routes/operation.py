@@ -29,6 +29,9 @@ class Operation:
     location: bool = False
     """A 201 that names the new resource in ``Location``."""
     description: str = ""
+    links: tuple[str, ...] = ()
+    """Endpoints that take the ``id`` of this operation's answer as their path parameter
+    (OpenAPI links: clients and fuzzers learn where a new resource's id goes)."""
 
     @property
     def tag(self) -> str:

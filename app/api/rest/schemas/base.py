@@ -12,6 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 __all__ = [
+    "EMAIL",
+    "NON_BLANK",
+    "TEXT",
     "FieldError",
     "Health",
     "OpenApiDocument",
@@ -19,8 +22,33 @@ __all__ = [
     "Query",
     "RequestBody",
     "Response",
+    "described",
     "patch_member",
 ]
+
+#: The rules the service layer enforces, as JSON Schema patterns, for the OpenAPI document
+#: only: a generated client or a fuzzer then sends what the server accepts. Text holds no NUL
+#: (PostgreSQL cannot store it); trimmed text that must not be empty has a character that is
+#: not white space; an email address is one ``@`` and a dot after it, nothing blank. White
+#: space is spelt out as what Python's ``str.strip()`` strips: ``\\s`` in a JSON Schema pattern
+#: is ECMA-262's, which differs (it lacks U+001C to U+001F and U+0085, and has U+FEFF).
+_SPACE = (
+    "\\t\\n\\u000b\\u000c\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+TEXT = "^[^\\u0000]*$"
+NON_BLANK = f"^[^\\u0000]*[^{_SPACE}\\u0000][^\\u0000]*$"
+_WORD = f"[^@{_SPACE}\\u0000]+"
+EMAIL = f"^[{_SPACE}]*{_WORD}@{_WORD}\\.{_WORD}[{_SPACE}]*$"
+
+
+def described(description: str, default: Any = ..., **constraints: Any) -> Any:
+    """A member with its service-layer rules in the document (``maxLength``, ``pattern``...).
+
+    The request models check shape only; the service layer checks these, so that REST and
+    gRPC word their refusals alike. The document states them all the same.
+    """
+    return Field(default=default, description=description, json_schema_extra=constraints)
 
 
 def drop_null_defaults(schema: JsonDict) -> None:
@@ -52,14 +80,15 @@ class Response(BaseModel):
     model_config = ConfigDict(frozen=True, json_schema_extra=drop_null_defaults)
 
 
-def patch_member(description: str) -> Any:
+def patch_member(description: str, **constraints: Any) -> Any:
     """A PATCH member: left out, it stays as it is; it is never null (no unions, so errors
     name the member and nothing else). The placeholder default is not part of the API."""
-    return Field(default="", description=description, json_schema_extra=_hide_default)
 
+    def document(schema: JsonDict) -> None:
+        schema.pop("default", None)
+        schema.update(constraints)
 
-def _hide_default(schema: JsonDict) -> None:
-    schema.pop("default", None)
+    return Field(default="", description=description, json_schema_extra=document)
 
 
 class Health(Response):

@@ -7,9 +7,17 @@ import uuid
 
 from pydantic import Field
 
-from app.api.rest.schemas.base import Query, RequestBody, Response, patch_member
+from app.api.rest.schemas.base import (
+    NON_BLANK,
+    TEXT,
+    Query,
+    RequestBody,
+    Response,
+    described,
+    patch_member,
+)
 from app.service.notes.service import MAX_BODY_LENGTH, MAX_QUERY_LENGTH, MAX_TITLE_LENGTH, Note
-from app.service.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
+from app.service.pagination import DEFAULT_PAGE_SIZE, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, Page
 
 __all__ = ["NoteIn", "NoteOut", "NotePage", "NotePatch", "NotesQuery"]
 
@@ -17,21 +25,29 @@ _TITLE = f"1 to {MAX_TITLE_LENGTH} characters, trimmed."
 _BODY = f"At most {MAX_BODY_LENGTH} characters, trimmed."
 
 
+_TITLE_RULES = {"maxLength": MAX_TITLE_LENGTH, "pattern": NON_BLANK}
+_BODY_RULES = {"maxLength": MAX_BODY_LENGTH, "pattern": TEXT}
+
+
 class NoteIn(RequestBody):
-    title: str = Field(description=_TITLE)
-    body: str = Field(default="", description=_BODY)
+    title: str = described(_TITLE, **_TITLE_RULES)
+    body: str = described(_BODY, "", **_BODY_RULES)
 
 
 class NotePatch(RequestBody):
     """Only the fields sent change."""
 
-    title: str = patch_member(_TITLE)
-    body: str = patch_member(_BODY)
+    title: str = patch_member(_TITLE, **_TITLE_RULES)
+    body: str = patch_member(_BODY, **_BODY_RULES)
 
 
 class NotesQuery(Query):
-    cursor: str = Field(
-        default="", description="`next_cursor` of the previous page; omit for the first."
+    cursor: str = described(
+        "`next_cursor` of the previous page; omit for the first. Opaque: only a cursor this "
+        "service issued is accepted.",
+        "",
+        maxLength=MAX_CURSOR_LENGTH,
+        pattern="^([A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+)?$",
     )
     limit: int = Field(
         default=DEFAULT_PAGE_SIZE,
@@ -39,9 +55,11 @@ class NotesQuery(Query):
         le=MAX_PAGE_SIZE,
         description="Page size.",
     )
-    q: str = Field(
-        default="",
-        description=f"Only notes whose title or body contains this text (at most {MAX_QUERY_LENGTH} characters).",
+    q: str = described(
+        f"Only notes whose title or body contains this text (at most {MAX_QUERY_LENGTH} characters).",
+        "",
+        maxLength=MAX_QUERY_LENGTH,
+        pattern=TEXT,
     )
 
 

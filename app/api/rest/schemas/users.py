@@ -7,7 +7,15 @@ import uuid
 
 from pydantic import Field
 
-from app.api.rest.schemas.base import RequestBody, Response, patch_member
+from app.api.rest.schemas.base import (
+    EMAIL,
+    NON_BLANK,
+    TEXT,
+    RequestBody,
+    Response,
+    described,
+    patch_member,
+)
 from app.service.auth.service import IssuedToken
 from app.service.users.passwords import DEFAULT_MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH
 from app.service.users.service import MAX_DISPLAY_NAME_LENGTH, MAX_EMAIL_LENGTH, User
@@ -20,26 +28,40 @@ _PASSWORD = (
 )
 
 
+_NEW_PASSWORD = {
+    "minLength": DEFAULT_MIN_PASSWORD_LENGTH,
+    "maxLength": MAX_PASSWORD_LENGTH,
+    "pattern": TEXT,
+}
+_DISPLAY_NAME = f"1 to {MAX_DISPLAY_NAME_LENGTH} characters, trimmed."
+
+
 class SignUp(RequestBody):
-    email: str = Field(
-        description=f"A valid address, at most {MAX_EMAIL_LENGTH} characters; case-insensitive."
+    email: str = described(
+        f"A valid address, at most {MAX_EMAIL_LENGTH} characters; case-insensitive.",
+        maxLength=MAX_EMAIL_LENGTH,
+        pattern=EMAIL,
     )
-    password: str = Field(description=_PASSWORD)
-    display_name: str = Field(description=f"1 to {MAX_DISPLAY_NAME_LENGTH} characters, trimmed.")
+    password: str = described(_PASSWORD, **_NEW_PASSWORD)
+    display_name: str = described(
+        _DISPLAY_NAME, maxLength=MAX_DISPLAY_NAME_LENGTH, pattern=NON_BLANK
+    )
 
 
 class LogIn(RequestBody):
-    email: str
-    password: str
+    email: str = described("The address signed up with, in any case.", pattern=TEXT)
+    password: str = described("The password.", pattern=TEXT)
 
 
 class ProfilePatch(RequestBody):
-    display_name: str = patch_member(f"1 to {MAX_DISPLAY_NAME_LENGTH} characters, trimmed.")
+    display_name: str = patch_member(
+        _DISPLAY_NAME, maxLength=MAX_DISPLAY_NAME_LENGTH, pattern=NON_BLANK
+    )
 
 
 class PasswordChange(RequestBody):
-    current_password: str
-    new_password: str = Field(description=_PASSWORD)
+    current_password: str = described("The password now.", pattern=TEXT)
+    new_password: str = described(_PASSWORD, **_NEW_PASSWORD)
 
 
 class UserOut(Response):
