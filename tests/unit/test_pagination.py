@@ -29,6 +29,11 @@ def test_cursor_round_trip() -> None:
     assert CURSORS.decode("") is None
 
 
+def _changed(cursor: str) -> str:
+    """``cursor`` with its last character another one."""
+    return cursor[:-1] + ("B" if cursor.endswith("A") else "A")
+
+
 def _forged(payload: object) -> str:
     """A cursor with ``payload`` (JSON) and a signature made up by someone without the key."""
     text = payload if isinstance(payload, str) else json.dumps(payload)
@@ -46,7 +51,7 @@ def _forged(payload: object) -> str:
         _forged([STAMP.isoformat(), [1, 2]]),  # or a list
         _forged("[" * 1500 + "]" * 1500),  # nested 1,500 deep
         "a." * 5000,  # far longer than any cursor
-        CURSORS.encode((STAMP, uuid.uuid4()))[:-1] + "A",  # signed, then changed
+        _changed(CURSORS.encode((STAMP, uuid.uuid4()))),  # signed, then changed
         Cursors("another key").encode((STAMP, uuid.uuid4())),  # signed by someone else
     ],
 )
