@@ -112,6 +112,9 @@ class FlaskBridge:
         environ = wsgi_environ(scope, body)
         try:
             if self._pool is None:
+                # Let the loop read and accept first: requests that arrived meanwhile join
+                # the queue now rather than after a whole batch has run (the slowest answers).
+                await asyncio.sleep(0)
                 status, headers, content = call_wsgi(self.wsgi, environ)
             else:
                 loop = asyncio.get_running_loop()
