@@ -71,7 +71,8 @@ def _in_flight_then_sigterm(
 
 def test_rest_answers_every_request_in_flight_on_sigterm(database: str) -> None:
     # The default password cost: a log-in takes long enough for the others to queue.
-    with Served("app.api.rest", environment(database, WEB_CONCURRENCY="2")) as rest:
+    env = environment(database, WEB_CONCURRENCY="2", LOG_LEVEL="INFO")
+    with Served("app.api.rest", env) as rest:
         credentials = {"email": "sigterm@example.com", "password": DEFAULT_PASSWORD}
         assert _post(rest.address, "/v1/users", {**credentials, "display_name": "S"}) == 201
         results = _in_flight_then_sigterm(

@@ -35,12 +35,14 @@ from common.lifecycle import settle_for_serving
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication, WSGIEnvironment
 
-__all__ = ["DRAIN_SECONDS", "FlaskBridge", "create_asgi_app"]
+__all__ = ["DISCARD_FACTOR", "DRAIN_SECONDS", "FlaskBridge", "create_asgi_app"]
 
 logger = logging.getLogger(__name__)
 
 #: Seconds a worker told to stop goes on taking in what was already sent to it.
 DRAIN_SECONDS = 0.2
+#: How much of a body over the limit is read and dropped before the 413, in limits.
+DISCARD_FACTOR = 8
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -131,11 +133,17 @@ class FlaskBridge:
         await send({"type": "http.response.body", "body": content})
 
     async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
-        """The whole body; ``None`` when refused as too large (answered) or the client left."""
+        """The whole body; ``None`` when refused as too large (answered) or the client left.
+
+        A body over the limit is read on and dropped, up to :data:`DISCARD_FACTOR` times the
+        limit, before the 413 goes out: a client that sends its whole body before it reads
+        the answer then gets the answer, not a reset connection.
+        """
         limit = self.settings.rest_max_body_bytes
         declared = dict(scope["headers"]).get(b"content-length", b"0")
-        if declared.isdigit() and int(declared) > limit:
-            await _too_large(send, limit)
+        too_large = declared.isdigit() and int(declared) > limit
+        if too_large and int(declared) > DISCARD_FACTOR * limit:
+            await _too_large(send, limit)  # too much to drop: the connection closes unread
             return None
         chunks: list[bytes] = []
         size = 0
@@ -145,12 +153,15 @@ class FlaskBridge:
                 return None
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
-            if size > limit:
-                await _too_large(send, limit)
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
+            too_large = too_large or size > limit
+            if not too_large:
+                chunks.append(chunk)
+            if not message.get("more_body", False) or size > DISCARD_FACTOR * limit:
+                break
+        if too_large:
+            await _too_large(send, limit)
+            return None
+        return b"".join(chunks)
 
 
 def _drain_before_stopping(loop: asyncio.AbstractEventLoop) -> None:

@@ -53,6 +53,8 @@ class RestProtocol(HttpToolsProtocol):
         self._reading: asyncio.TimerHandle | None = None
         self._head_bytes: int | None = 0  # None once the head is complete
         self._line_bytes = 0  # of the request line, as far as it has arrived
+        self._line_ended = False
+        self._tail = b""  # the last bytes of the head so far, for a blank line split in two
         self._in_request = False  # from a request's first byte to its last
         self._requests = 0  # whose head arrived on this connection
         self._stopping = False
@@ -68,7 +70,7 @@ class RestProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._head_bytes, self._line_bytes, self._in_request = 0, 0, True
+        self._in_request = True
         self._start_reading()
 
     def on_headers_complete(self) -> None:
@@ -81,6 +83,8 @@ class RestProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self._in_request = False
         self._stop_reading()
+        # The next bytes are the next request's head.
+        self._head_bytes, self._line_bytes, self._line_ended, self._tail = 0, 0, False, b""
         super().on_message_complete()
 
     def _start_reading(self) -> None:
@@ -121,10 +125,15 @@ class RestProtocol(HttpToolsProtocol):
     # -- the size of a request's head -----------------------------------------------------------
     def data_received(self, data: bytes) -> None:
         if self._head_bytes is not None:
-            if self._head_bytes == self._line_bytes:  # the request line has not ended yet
+            # Only the head counts: the bytes up to the blank line that ends it, if it is here.
+            window = self._tail + data
+            end = window.find(b"\r\n\r\n")
+            self._head_bytes += len(data) if end < 0 else max(0, end + 4 - len(self._tail))
+            self._tail = window[-3:]
+            if not self._line_ended:
                 newline = data.find(b"\n")
                 self._line_bytes += len(data) if newline < 0 else newline
-            self._head_bytes += len(data)
+                self._line_ended = newline >= 0
             if self._head_bytes > self._max_head:
                 if self._line_bytes > self._max_head:
                     self._refuse(

@@ -20,10 +20,12 @@ from app.api.rest.protocol import RestConfig, RestProtocol
 from app.config import Settings
 from common.logs import configure_logging
 
-__all__ = ["RestServer", "uvicorn_config"]
+__all__ = ["ASGI_FACTORY", "KEEP_ALIVE_SECONDS", "RestServer", "uvicorn_config"]
 
 logger = logging.getLogger(__name__)
 
+#: Seconds an idle keep-alive connection stays open.
+KEEP_ALIVE_SECONDS = 75
 #: What uvicorn imports in each worker process, and calls for the app.
 ASGI_FACTORY = "app.api.rest.asgi:create_asgi_app"
 
@@ -40,7 +42,9 @@ def uvicorn_config(settings: Settings) -> RestConfig:
         log_config=None,  # the app's own logging (common.logs)
         access_log=False,  # the app writes its own, with the request id
         server_header=False,
-        timeout_keep_alive=5,
+        # Longer than the idle timeout of the load balancers in front (60 s is common): the one
+        # in front, not the server, closes an idle connection, which it then does not reuse.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=settings.rest_graceful_timeout,
         proxy_headers=True,
         forwarded_allow_ips=settings.rest_forwarded_allow_ips,
