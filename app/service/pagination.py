@@ -97,7 +97,9 @@ class Cursors:
             raw, signature = _unb64(payload), _unb64(mac)
         except (binascii.Error, ValueError) as exc:
             raise InvalidInput.for_field("cursor", _INVALID) from exc
-        if not hmac.compare_digest(signature, self._mac(raw)):
+        # One spelling per cursor: base64 leaves spare bits in a last character, which must
+        # not make another cursor of the same one.
+        if _b64(signature) != mac or not hmac.compare_digest(signature, self._mac(raw)):
             raise InvalidInput.for_field("cursor", _INVALID)
         # Signed by this service, so it has the shape encode() gives it; checked all the same.
         try:

@@ -30,8 +30,15 @@ def test_cursor_round_trip() -> None:
 
 
 def _changed(cursor: str) -> str:
-    """``cursor`` with its last character another one."""
+    """``cursor`` with the last character of its signature another one: only its spare bits
+    differ, so it decodes to the same signature, and is refused all the same."""
     return cursor[:-1] + ("B" if cursor.endswith("A") else "A")
+
+
+def _flipped(cursor: str) -> str:
+    """``cursor`` with the first character of its signature another one."""
+    payload, _, mac = cursor.partition(".")
+    return f"{payload}.{'B' if mac.startswith('A') else 'A'}{mac[1:]}"
 
 
 def _forged(payload: object) -> str:
@@ -51,7 +58,8 @@ def _forged(payload: object) -> str:
         _forged([STAMP.isoformat(), [1, 2]]),  # or a list
         _forged("[" * 1500 + "]" * 1500),  # nested 1,500 deep
         "a." * 5000,  # far longer than any cursor
-        _changed(CURSORS.encode((STAMP, uuid.uuid4()))),  # signed, then changed
+        _changed(CURSORS.encode((STAMP, uuid.uuid4()))),  # signed, then spelt otherwise
+        _flipped(CURSORS.encode((STAMP, uuid.uuid4()))),  # signed, then changed
         Cursors("another key").encode((STAMP, uuid.uuid4())),  # signed by someone else
     ],
 )
