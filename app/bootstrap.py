@@ -2,8 +2,10 @@
 
 Entry points (REST, gRPC, worker, commands, the shell) call :func:`bootstrap` and run each
 unit of work inside ``runtime.unit_of_work()`` (or the adapter's equivalent hook), then ask
-``runtime.services()`` for the services bound to that unit of work's session. Importing
-this module does nothing; ``bootstrap`` is idempotent.
+``runtime.services()`` for the services bound to that unit of work's session. What every
+service's runtime holds (settings, lifecycle, database, clock) and the build-once logic are
+:mod:`common.runtime`'s; this module wires this service's features. Importing it does
+nothing; ``bootstrap`` is idempotent.
 
 The settings choose how features that may run apart reach each other, here and nowhere else:
 
@@ -17,10 +19,7 @@ The settings choose how features that may run apart reach each other, here and n
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import threading
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -42,11 +41,9 @@ from app.service.pagination import Cursors
 from app.service.users.passwords import PasswordHasher
 from app.service.users.relay import UserEventsRelay, UserEventSubscriber
 from app.service.users.service import UserEvents, UsersService
-from common.db import Database, utcnow
-from common.lifecycle import Lifecycle
-from common.logs import configure_logging
+from common.runtime import Once, ServiceRuntime
 
-__all__ = ["Runtime", "Services", "bootstrap", "current", "shutdown"]
+__all__ = ["Runtime", "Services", "bootstrap", "shutdown"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,18 +57,11 @@ class Services:
     user_events: UserEventsRelay
 
 
-class Runtime:
-    """Everything one process of this service holds: settings, lifecycle, database."""
+class Runtime(ServiceRuntime[config.Settings, Services]):
+    """Everything one process of this service holds: the common runtime, and its features'."""
 
     def __init__(self, settings: config.Settings) -> None:
-        self.settings = settings
-        self.lifecycle = Lifecycle()
-        self.database = Database(
-            settings.database_url,
-            pool_size=settings.database_pool_size,
-            timeout=settings.database_timeout_seconds,
-            echo=settings.database_echo,
-        )
+        super().__init__(settings)
         self.passwords = PasswordHasher(
             time_cost=settings.password_time_cost,
             memory_cost_kib=settings.password_memory_cost_kib,
@@ -79,8 +69,6 @@ class Runtime:
             min_length=settings.password_min_length,
         )
         self.cursors = Cursors(settings.secret_key.get_secret_value())
-        #: The time source of every service; tests replace it to travel in time.
-        self.clock: Callable[[], dt.datetime] = utcnow
         policy = CallPolicy(
             timeout=settings.remote_timeout_seconds, attempts=settings.remote_attempts
         )
@@ -94,24 +82,11 @@ class Runtime:
         if settings.notes_service_addr:
             notes = self._connect(settings.notes_service_addr, "notes", policy)
             self.user_event_subscribers.append(UserEventsClient(notes))
-        self.lifecycle.on_init(self._configure_logging)
-        self.lifecycle.on_teardown(self.database.remove_session)
-        self.lifecycle.on_shutdown(self.database.dispose)
 
     def _connect(self, target: str, service: str, policy: CallPolicy) -> Connection:
         connection = Connection(target, service=service, policy=policy)
         self.lifecycle.on_shutdown(connection.close)
         return connection
-
-    def _configure_logging(self) -> None:
-        configure_logging(self.settings.log_level, json_lines=self.settings.structured_logs)
-
-    def unit_of_work(self) -> contextlib.AbstractContextManager[None]:
-        return self.lifecycle.unit_of_work()
-
-    def now(self) -> dt.datetime:
-        """The current time by :attr:`clock` (looked up on every call, so tests can swap it)."""
-        return self.clock()
 
     def services(self) -> Services:
         session = self.database.session
@@ -171,48 +146,9 @@ class Runtime:
             )
         return LogMailer(sender=settings.mail_from)
 
-    @contextlib.contextmanager
-    def services_scope(self) -> Iterator[Services]:
-        """One unit of work with its services: ``with runtime.services_scope() as svc: ...``."""
-        with self.unit_of_work():
-            yield self.services()
 
-
-_lock = threading.Lock()
-_runtime: Runtime | None = None
-_built_with: config.Settings | None = None
-
-
-def bootstrap(settings: config.Settings | None = None) -> Runtime:
-    """Build and initialize the runtime once; later calls return the same one.
-
-    ``settings`` defaults to :func:`app.config.load` (the environment). Asking for a runtime
-    with different settings than the existing one is an error: call :func:`shutdown` first.
-    """
-    global _runtime, _built_with
-    with _lock:
-        if _runtime is not None:
-            if settings is not None and settings != _built_with:
-                raise RuntimeError("already bootstrapped with other settings; shutdown() first")
-            return _runtime
-        _built_with = settings if settings is not None else config.load()
-        runtime = Runtime(_built_with)
-        runtime.lifecycle.initialize()
-        _runtime = runtime
-        return runtime
-
-
-def current() -> Runtime:
-    """The bootstrapped runtime (for adapters that cannot be handed it)."""
-    if _runtime is None:
-        raise RuntimeError("bootstrap() has not been called")
-    return _runtime
-
-
-def shutdown() -> None:
-    """Run the shutdown hooks and forget the runtime."""
-    global _runtime, _built_with
-    with _lock:
-        runtime, _runtime, _built_with = _runtime, None, None
-    if runtime is not None:
-        runtime.lifecycle.shutdown()
+_once: Once[config.Settings, Runtime] = Once(Runtime, config.load)
+#: Build and initialise this process's runtime once (settings default to the environment).
+bootstrap = _once.bootstrap
+#: Run the shutdown hooks and forget the runtime.
+shutdown = _once.shutdown

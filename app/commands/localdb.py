@@ -20,7 +20,6 @@ from pathlib import Path
 from sqlalchemy import make_url
 
 from common import localdb
-from common.lifecycle import exit_without_collecting
 from common.postgres import Unusable
 
 __all__ = ["main"]
@@ -91,5 +90,4 @@ def _status(data_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    exit_without_collecting()
     sys.exit(main())

@@ -48,7 +48,6 @@ from typing import NoReturn, TextIO
 from app import config
 from common import localdb
 from common.config import ConfigurationError, Environment
-from common.lifecycle import exit_without_collecting
 from common.ports import free_port, free_ports
 
 __all__ = [
@@ -539,5 +538,4 @@ def _first(option: int | None, setting: int) -> int:
 
 
 if __name__ == "__main__":
-    exit_without_collecting()
     sys.exit(main())

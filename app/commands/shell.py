@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from app import bootstrap
-from common.lifecycle import exit_without_collecting
 
 BANNER = """\
 app shell ({env}, {url})
@@ -61,5 +60,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    exit_without_collecting()
     main()

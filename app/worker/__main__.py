@@ -15,7 +15,6 @@ import sys
 from app import bootstrap, config
 from app.worker.app import create_app
 from common.config import ConfigurationError
-from common.lifecycle import exit_without_collecting
 
 logger = logging.getLogger("app.worker")
 
@@ -40,5 +39,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    exit_without_collecting()
     sys.exit(main())

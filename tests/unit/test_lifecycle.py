@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import atexit
 import gc
 import logging
 import weakref
 
 import pytest
 
-from common.lifecycle import Lifecycle, exit_without_collecting, settle_for_serving
+from common.lifecycle import Lifecycle, settle_for_serving
 
 
 def test_init_hooks_run_once_and_late_hooks_run_at_once() -> None:
@@ -32,24 +31,6 @@ def test_teardown_runs_even_when_the_unit_of_work_fails() -> None:
     with lifecycle.unit_of_work():
         pass
     assert calls == ["cleanup", "cleanup"]
-
-
-def test_wrap_is_the_decorator_form() -> None:
-    calls: list[str] = []
-    lifecycle = Lifecycle()
-    lifecycle.on_teardown(lambda: calls.append("cleanup"))
-
-    @lifecycle.wrap
-    def task(x: int) -> int:
-        if x < 0:
-            raise ValueError(x)
-        return x * 2
-
-    assert task(2) == 4
-    with pytest.raises(ValueError, match="-1"):
-        task(-1)
-    assert calls == ["cleanup", "cleanup"]
-    assert task.__name__ == "task"
 
 
 def test_a_failing_hook_does_not_stop_the_others(caplog: pytest.LogCaptureFixture) -> None:
@@ -90,14 +71,3 @@ def test_settling_for_serving_collects_once_and_freezes_what_is_left() -> None:
         assert later() is None  # what comes after is collected as before
     finally:
         gc.unfreeze()
-
-
-def test_exiting_without_collecting_freezes_the_heap_as_the_process_exits_only(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    at_exit: list[object] = []
-    monkeypatch.setattr(atexit, "register", at_exit.append)
-    frozen = gc.get_freeze_count()
-    exit_without_collecting()
-    assert at_exit == [gc.freeze]
-    assert gc.get_freeze_count() == frozen  # nothing changes before the exit

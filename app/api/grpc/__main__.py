@@ -32,7 +32,7 @@ from app.api.grpc.health import ReadinessHealthServicer
 from app.api.grpc.server import create_grpc_server, grpc_address
 from app.config import Settings
 from common.config import ConfigurationError
-from common.lifecycle import exit_without_collecting, settle_for_serving
+from common.lifecycle import settle_for_serving
 from common.ports import free_port
 
 logger = logging.getLogger("app.api.grpc")
@@ -200,5 +200,4 @@ def _stop(servers: dict[int, int | None], timeout: float) -> None:
 
 
 if __name__ == "__main__":
-    exit_without_collecting()
     sys.exit(main())

@@ -15,7 +15,6 @@ from app import config
 from app.api.rest import openapi
 from app.api.rest.server import RestServer
 from common.config import ConfigurationError
-from common.lifecycle import exit_without_collecting
 
 USAGE = "usage: python -m app.api.rest [openapi]"
 
@@ -35,5 +34,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    exit_without_collecting()
     sys.exit(main())

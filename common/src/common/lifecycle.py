@@ -1,7 +1,7 @@
 """The lifecycle registry: hooks at initialization, after every unit of work, and at shutdown.
 
 A *unit of work* is one request, RPC, worker task or CLI command. Every entry point wraps
-its unit of work in :meth:`Lifecycle.unit_of_work` (a context manager and a decorator), so
+its unit of work in :meth:`Lifecycle.unit_of_work` (a context manager), so
 the teardown hooks (such as removing the database session) run after it **even when it
 failed**. REST calls them from Flask's ``teardown_appcontext``, gRPC from an interceptor's
 ``finally``, workers and commands through the context manager itself.
@@ -9,22 +9,17 @@ failed**. REST calls them from Flask's ``teardown_appcontext``, gRPC from an int
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import functools
 import gc
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from typing import ParamSpec, TypeVar
 
-__all__ = ["Hook", "Lifecycle", "exit_without_collecting", "settle_for_serving"]
+__all__ = ["Hook", "Lifecycle", "settle_for_serving"]
 
 logger = logging.getLogger(__name__)
 
 Hook = Callable[[], None]
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 class Lifecycle:
@@ -103,16 +98,6 @@ class Lifecycle:
         finally:
             self.teardown()
 
-    def wrap(self, func: Callable[P, R]) -> Callable[P, R]:
-        """Decorator form of :meth:`unit_of_work`."""
-
-        @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            with self.unit_of_work():
-                return func(*args, **kwargs)
-
-        return wrapper
-
 
 def _name(hook: Hook) -> str:
     return getattr(hook, "__qualname__", repr(hook))
@@ -122,23 +107,11 @@ def settle_for_serving() -> None:
     """Call once a server process is built and about to serve: the heap it has now stays.
 
     What start-up made (modules, settings, the engine, routes, handlers) lives as long as the
-    process, yet each full pass of the garbage collector would go over all of it again,
-    holding the interpreter some 15 ms while every request of the process waits: the slowest
-    requests of ``invoke bench.serve``. Collected once here, then frozen (:func:`gc.freeze`),
-    it is left out of later passes; what requests make is collected as before.
+    process, yet each full pass of the garbage collector would go over all of it again while
+    every request of the process waits: those passes make the slowest answers of
+    ``invoke bench.serve`` (docs/benchmarks.md). Collected once here, then frozen
+    (:func:`gc.freeze`), it is left out of later passes; what requests make is collected as
+    before.
     """
     gc.collect()
     gc.freeze()
-
-
-def exit_without_collecting() -> None:
-    """Call first thing in a program's ``__main__``: its exit skips the final garbage passes.
-
-    As a process exits, the interpreter collects its garbage over the whole heap before the
-    system frees the memory anyway: about 0.15 s of CPU for a process that imported a
-    service, at every exit of a server, worker or command (and a server restarts on every
-    change under ``invoke serve``). Freezing the heap at exit (:func:`gc.freeze`, run by
-    :mod:`atexit`) leaves it out of those passes. It changes nothing before the exit, so a
-    test that calls a ``main()`` in its own process is unaffected.
-    """
-    atexit.register(gc.freeze)
