@@ -223,8 +223,7 @@ def _test_workers() -> int:
     """One xdist worker more than the cores this process may use.
 
     Many tests wait on what they start (servers, a cluster, the worker, another pytest), and
-    the extra worker fills those waits: on two cores the suite took 17.3 s against 19.7 s
-    with one worker per core (medians of three runs).
+    the extra worker fills those waits (docs/benchmarks.md).
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return (cores or 1) + 1

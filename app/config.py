@@ -60,9 +60,9 @@ class Settings(BaseServiceSettings):
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     #: threads serving RPCs per process. The threads of one process take turns on one core,
     #: so beyond what covers its waits on the database more only queue for the interpreter and
-    #: lengthen the slowest calls (``invoke bench.serve``: 4 gave p99 about 33 ms where 10
-    #: gave 41). An open health Watch stream holds one; raise it where RPCs wait on other
-    #: services (notes run on their own ask users about every token).
+    #: lengthen the slowest calls (docs/benchmarks.md). An open health Watch stream holds one;
+    #: raise it where RPCs wait on other services (notes run on their own ask users about
+    #: every token).
     grpc_max_workers: int = Field(default=4, ge=1, le=256)
     #: server processes sharing the port, each with its own threads and pool (Linux; one
     #: elsewhere). One process of Python runs on about one core, whatever its threads.

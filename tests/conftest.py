@@ -153,8 +153,9 @@ def factories(services: Services) -> Factories:
     return Factories(services)
 
 
-class FakeClock:
-    """A clock that only moves when told to."""
+class TickingClock:
+    """A clock that ticks one microsecond at every reading (no two timestamps tie, as none do
+    on a real clock) and jumps only when told to (:meth:`advance`)."""
 
     def __init__(self, start: dt.datetime) -> None:
         self.now = start
@@ -168,8 +169,8 @@ class FakeClock:
 
 
 @pytest.fixture
-def clock(runtime: Runtime) -> Iterator[FakeClock]:
-    fake = FakeClock(dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+def clock(runtime: Runtime) -> Iterator[TickingClock]:
+    fake = TickingClock(dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
     original, runtime.clock = runtime.clock, fake
     yield fake
     runtime.clock = original

@@ -13,7 +13,7 @@ from app.bootstrap import Runtime, Services
 from app.config import Settings
 from app.db.models import TokenRow
 from common.errors import Unauthenticated
-from tests.conftest import FakeClock
+from tests.conftest import TickingClock
 from tests.factories import DEFAULT_PASSWORD, Factories
 
 
@@ -38,7 +38,7 @@ def test_missing_or_unknown_tokens_are_rejected(services: Services, token: str |
 def test_tokens_expire(
     runtime: Runtime,
     session: Session,
-    clock: FakeClock,
+    clock: TickingClock,
     override_settings: Callable[..., Settings],
 ) -> None:
     override_settings(token_ttl_seconds=60)
@@ -64,7 +64,7 @@ def test_revoked_tokens_are_rejected(services: Services, factories: Factories) -
 
 
 def test_purge_removes_expired_and_revoked_tokens_only(
-    services: Services, factories: Factories, clock: FakeClock, session: Session
+    services: Services, factories: Factories, clock: TickingClock, session: Session
 ) -> None:
     user = factories.user()
     old = factories.token(user)

@@ -50,6 +50,7 @@ from common.errors import (
     ServiceError,
     Unauthenticated,
     Unavailable,
+    row_for,
 )
 
 __all__ = [
@@ -84,10 +85,7 @@ RETRY_AFTER_SECONDS = 5
 
 def code_for(error: ServiceError) -> grpc.StatusCode:
     """The row of :data:`STATUS_TABLE` for ``error``: its own class's, else its nearest base's."""
-    for cls in type(error).__mro__:
-        if cls in STATUS_TABLE:
-            return STATUS_TABLE[cls]
-    raise LookupError(f"{type(error).__name__} is not a ServiceError")  # pragma: no cover
+    return row_for(STATUS_TABLE, error)
 
 
 def status_for(error: ServiceError) -> grpc.Status:

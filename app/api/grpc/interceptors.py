@@ -23,7 +23,6 @@ metadata, is read from the call's context.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -40,7 +39,7 @@ from app.api.grpc.served import ServedService
 from app.bootstrap import Runtime
 from common.errors import InvalidInput, ServiceError
 from common.lifecycle import Lifecycle
-from common.logs import bind_request_id
+from common.logs import accepted_request_id, bind_request_id
 
 __all__ = [
     "OPEN_SERVICES",
@@ -50,7 +49,6 @@ __all__ = [
     "ErrorInterceptor",
     "LifecycleInterceptor",
     "RequestContextInterceptor",
-    "accepted_request_id",
     "default_interceptors",
     "requires_token",
 ]
@@ -59,8 +57,6 @@ logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("app.api.grpc.access")
 
 REQUEST_ID_KEY = "x-request-id"
-#: Short and plain, so a caller's id cannot forge log lines or bloat them (as in REST).
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 if TYPE_CHECKING:  # grpc's classes are generic in the type stubs only
     Behavior: TypeAlias = Callable[[Any, grpc.ServicerContext], Any]
@@ -80,11 +76,6 @@ def requires_token(method: str) -> bool:
     """Whether ``/package.Service/Rpc`` needs a bearer token: all but the listed ones do."""
     service = method.lstrip("/").partition("/")[0]
     return method not in PUBLIC_METHODS and service not in OPEN_SERVICES
-
-
-def accepted_request_id(value: str | None) -> str | None:
-    """``value`` when it is fit to be a request id, else ``None`` (and a new one is made)."""
-    return value if value and _REQUEST_ID.fullmatch(value) else None
 
 
 def _wrapped(
@@ -127,6 +118,21 @@ class _Wrapped:
         return wrapped
 
 
+class _Interceptor(grpc.ServerInterceptor):
+    """An interceptor that wraps each method's handler once (:meth:`_wrap`) and reuses it."""
+
+    def __init__(self) -> None:
+        self._wrapped = _Wrapped(self._wrap)
+
+    def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> Handler | None:
+        return self._wrapped(handler_call_details.method, continuation(handler_call_details))
+
+    def _wrap(self, method: str, handler: Handler) -> Handler | None:
+        raise NotImplementedError
+
+
 def _metadata_value(metadata: Iterable[tuple[str, str | bytes]] | None, key: str) -> str | None:
     for name, value in metadata or ():
         if name == key and isinstance(value, str):
@@ -142,16 +148,8 @@ def _status_code(context: grpc.ServicerContext, *, failed: bool) -> grpc.StatusC
     return grpc.StatusCode.UNKNOWN if failed else grpc.StatusCode.OK
 
 
-class RequestContextInterceptor(grpc.ServerInterceptor):
+class RequestContextInterceptor(_Interceptor):
     """Request id in, request id out (trailing metadata), one access-log line per RPC."""
-
-    def __init__(self) -> None:
-        self._wrapped = _Wrapped(self._wrap)
-
-    def intercept_service(
-        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
-    ) -> Handler | None:
-        return self._wrapped(handler_call_details.method, continuation(handler_call_details))
 
     def _wrap(self, method: str, handler: Handler) -> Handler | None:
         def wrap(behavior: Behavior) -> Behavior:
@@ -192,17 +190,12 @@ def _log_access(method: str, code: grpc.StatusCode, seconds: float) -> None:
     )
 
 
-class LifecycleInterceptor(grpc.ServerInterceptor):
+class LifecycleInterceptor(_Interceptor):
     """Each RPC is a unit of work: the teardown hooks run after it, even when it failed."""
 
     def __init__(self, lifecycle: Lifecycle) -> None:
+        super().__init__()
         self._lifecycle = lifecycle
-        self._wrapped = _Wrapped(self._wrap)
-
-    def intercept_service(
-        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
-    ) -> Handler | None:
-        return self._wrapped(handler_call_details.method, continuation(handler_call_details))
 
     def _wrap(self, method: str, handler: Handler) -> Handler | None:
         def wrap(behavior: Behavior) -> Behavior:
@@ -215,16 +208,8 @@ class LifecycleInterceptor(grpc.ServerInterceptor):
         return _wrapped(handler, wrap)
 
 
-class ErrorInterceptor(grpc.ServerInterceptor):
+class ErrorInterceptor(_Interceptor):
     """Errors of the tree to their status, anything else to a logged, generic INTERNAL."""
-
-    def __init__(self) -> None:
-        self._wrapped = _Wrapped(self._wrap)
-
-    def intercept_service(
-        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
-    ) -> Handler | None:
-        return self._wrapped(handler_call_details.method, continuation(handler_call_details))
 
     def _wrap(self, method: str, handler: Handler) -> Handler | None:
         parse = handler.request_deserializer
@@ -254,18 +239,13 @@ def _parsed(raw: Any, parse: Callable[[bytes], Any] | None) -> Any:
         raise InvalidInput("the request is not a valid message for this RPC") from exc
 
 
-class AuthenticationInterceptor(grpc.ServerInterceptor):
+class AuthenticationInterceptor(_Interceptor):
     """``authorization: Bearer <token>`` → the caller, for every RPC that needs a token."""
 
     def __init__(self, runtime: Runtime, services: Sequence[ServedService] = SERVICES) -> None:
+        super().__init__()
         self._runtime = runtime
         self._authenticate = {s.name: s.authenticate for s in services if s.authenticate}
-        self._wrapped = _Wrapped(self._wrap)
-
-    def intercept_service(
-        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
-    ) -> Handler | None:
-        return self._wrapped(handler_call_details.method, continuation(handler_call_details))
 
     def _wrap(self, method: str, handler: Handler) -> Handler | None:
         authenticate = self._authenticate.get(method.lstrip("/").partition("/")[0])

@@ -33,6 +33,7 @@ from common.errors import (
     ServiceError,
     Unauthenticated,
     Unavailable,
+    row_for,
 )
 from common.logs import current_request_id
 
@@ -113,10 +114,7 @@ _INTERNAL_DETAIL = "the server failed to handle the request; quote the request i
 
 def status_for(error: ServiceError) -> Status:
     """The row of :data:`STATUS_TABLE` for ``error``: its own class's, else its nearest base's."""
-    for cls in type(error).__mro__:
-        if cls in STATUS_TABLE:
-            return STATUS_TABLE[cls]
-    raise LookupError(f"{type(error).__name__} is not a ServiceError")  # pragma: no cover
+    return row_for(STATUS_TABLE, error)
 
 
 def problem_json(

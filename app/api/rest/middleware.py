@@ -8,29 +8,21 @@ one line per request goes to the ``app.api.rest.access`` logger once the respons
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from common.logs import bind_request_id
+from common.logs import accepted_request_id, bind_request_id
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-__all__ = ["REQUEST_ID_HEADER", "RequestLogMiddleware", "accepted_request_id"]
+__all__ = ["REQUEST_ID_HEADER", "RequestLogMiddleware"]
 
 access_logger = logging.getLogger("app.api.rest.access")
 
 REQUEST_ID_HEADER = "X-Request-ID"
-#: Short and plain, so a caller's id cannot forge log lines or bloat them.
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-
-
-def accepted_request_id(value: str | None) -> str | None:
-    """``value`` when it is fit to be a request id, else ``None`` (and a new one is made)."""
-    return value if value and _REQUEST_ID.fullmatch(value) else None
 
 
 class RequestLogMiddleware:

@@ -68,7 +68,7 @@ class BaseServiceSettings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _refuse_weak_secrets_when_deployed(self) -> Self:
+    def _refuse_weak_secrets_in_production(self) -> Self:
         if self.app_env is not Environment.PRODUCTION:
             return self
         weak = []

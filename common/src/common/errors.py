@@ -16,6 +16,7 @@ adapters knows about transports::
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
 
 __all__ = [
     "Conflict",
@@ -26,7 +27,10 @@ __all__ = [
     "ServiceError",
     "Unauthenticated",
     "Unavailable",
+    "row_for",
 ]
+
+RowT = TypeVar("RowT")
 
 
 class ServiceError(Exception):
@@ -82,3 +86,12 @@ class RateLimited(ServiceError):
 
 class Unavailable(ServiceError):
     code = "unavailable"
+
+
+def row_for(table: Mapping[type[ServiceError], RowT], error: ServiceError) -> RowT:
+    """The row of a transport's error table for ``error``: its own class's, else its nearest
+    base's (the table has one for :class:`ServiceError` itself, so every error finds one)."""
+    for cls in type(error).__mro__:
+        if cls in table:
+            return table[cls]
+    raise LookupError(f"{type(error).__name__} has no row in the table")

@@ -1,7 +1,8 @@
 """Logging set-up: readable lines locally, one JSON object per line when deployed.
 
 Every record carries the request id of the unit of work it belongs to (``-`` outside one):
-adapters set it with :func:`bind_request_id` from ``X-Request-ID`` / gRPC metadata or a new one.
+adapters set it with :func:`bind_request_id` from ``X-Request-ID`` / gRPC metadata (when
+:func:`accepted_request_id` accepts it) or a new one.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import contextvars
 import datetime as dt
 import json
 import logging
+import re
 import sys
 import uuid
 from collections.abc import Iterator
 
 __all__ = [
     "JsonFormatter",
+    "accepted_request_id",
     "bind_request_id",
     "configure_logging",
     "current_request_id",
@@ -30,6 +33,15 @@ _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)
     "asctime",
     "request_id",
 }
+
+
+#: Short and plain, so a caller's id cannot forge log lines or bloat them.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def accepted_request_id(value: str | None) -> str | None:
+    """A caller's request id when it is fit to be one, else ``None`` (and a new one is made)."""
+    return value if value and _REQUEST_ID.fullmatch(value) else None
 
 
 def new_request_id() -> str:

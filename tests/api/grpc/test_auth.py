@@ -15,7 +15,7 @@ from app.api.grpc.interceptors import PUBLIC_METHODS
 from app.api.grpc.served import ServedService
 from app.bootstrap import Runtime
 from tests.api.grpc.support import Metadata, Stubs, bearer, failure
-from tests.conftest import FakeClock
+from tests.conftest import TickingClock
 from tests.factories import DEFAULT_PASSWORD, Factories
 
 #: Every RPC that needs a token, with a request that would otherwise be served.
@@ -64,7 +64,7 @@ def test_a_catalog_entry_names_real_rpcs_and_a_way_to_check_every_other_one() ->
 
 
 def test_log_in_returns_a_token_and_its_expiry(
-    stubs: Stubs, factories: Factories, runtime: Runtime, clock: FakeClock
+    stubs: Stubs, factories: Factories, runtime: Runtime, clock: TickingClock
 ) -> None:
     user = factories.user()
     issued_at = clock.now
@@ -114,7 +114,7 @@ def test_protected_rpcs_need_a_valid_bearer_token(
 
 
 def test_an_expired_token_is_unauthenticated(
-    stubs: Stubs, factories: Factories, runtime: Runtime, clock: FakeClock
+    stubs: Stubs, factories: Factories, runtime: Runtime, clock: TickingClock
 ) -> None:
     user = factories.user()
     auth = bearer(factories.token(user))
@@ -140,7 +140,7 @@ def test_log_out_revokes_only_that_token(stubs: Stubs, factories: Factories) -> 
 
 
 def test_resolve_token_needs_no_metadata_and_refuses_bad_tokens(
-    stubs: Stubs, factories: Factories, runtime: Runtime, clock: FakeClock
+    stubs: Stubs, factories: Factories, runtime: Runtime, clock: TickingClock
 ) -> None:
     user = factories.user()
     token = factories.token(user)

@@ -16,7 +16,7 @@ import pytest
 
 from tests.api.parity.clients import Client
 from tests.api.parity.test_stories import new_user, refusal
-from tests.conftest import FakeClock
+from tests.conftest import TickingClock
 from tests.factories import DEFAULT_PASSWORD
 
 NUL = "a\x00b"
@@ -105,7 +105,7 @@ def test_a_cursor_the_service_issued_still_pages(client: Client) -> None:
 
 
 def test_log_in_is_throttled_per_account(
-    client: Client, clock: FakeClock, override_settings: Callable[..., object]
+    client: Client, clock: TickingClock, override_settings: Callable[..., object]
 ) -> None:
     override_settings(login_max_failures_per_account=5, login_throttle_window_seconds=600)
     user, _ = new_user(client)
@@ -146,7 +146,7 @@ def test_a_successful_log_in_forgets_the_account_s_failures(
 
 
 def test_the_throttle_window_is_counted_from_the_first_failure(
-    client: Client, clock: FakeClock, override_settings: Callable[..., object]
+    client: Client, clock: TickingClock, override_settings: Callable[..., object]
 ) -> None:
     override_settings(login_max_failures_per_account=2, login_throttle_window_seconds=60)
     user, _ = new_user(client)

@@ -16,7 +16,7 @@ import pytest
 
 from app.bootstrap import Runtime
 from tests.api.parity.clients import ApiError, Client, NotePage, Outcome, User
-from tests.conftest import FakeClock
+from tests.conftest import TickingClock
 from tests.factories import DEFAULT_PASSWORD
 
 _numbers = itertools.count(1)
@@ -39,7 +39,7 @@ def refusal(call: Callable[[], object]) -> ApiError:
 
 
 def test_sign_up_then_log_in_and_see_yourself(
-    client: Client, runtime: Runtime, clock: FakeClock
+    client: Client, runtime: Runtime, clock: TickingClock
 ) -> None:
     user = client.sign_up(
         email=" Ada@Example.COM ", password=DEFAULT_PASSWORD, display_name=" Ada "
@@ -112,7 +112,7 @@ def test_create_read_update_and_delete_a_note(client: Client) -> None:
     assert [n.title for n in client.list_notes(token).items] == ["No body"]
 
 
-def test_notes_are_listed_newest_first_page_by_page(client: Client, clock: FakeClock) -> None:
+def test_notes_are_listed_newest_first_page_by_page(client: Client, clock: TickingClock) -> None:
     _, token = new_user(client)
     _, other = new_user(client)
     client.create_note(other, title="Not mine")
@@ -136,7 +136,7 @@ def test_notes_are_listed_newest_first_page_by_page(client: Client, clock: FakeC
 
 
 def test_the_text_filter_matches_title_or_body_ignoring_case(
-    client: Client, clock: FakeClock
+    client: Client, clock: TickingClock
 ) -> None:
     _, token = new_user(client)
     client.create_note(token, title="Shopping", body="milk and EGGS")
@@ -169,7 +169,7 @@ def test_another_users_note_is_exactly_like_a_missing_one(client: Client) -> Non
     assert client.get_note(owner, note.id) == note
 
 
-def test_an_expired_token_is_refused(client: Client, runtime: Runtime, clock: FakeClock) -> None:
+def test_an_expired_token_is_refused(client: Client, runtime: Runtime, clock: TickingClock) -> None:
     user, token = new_user(client)
     clock.advance(seconds=runtime.settings.token_ttl_seconds - 1)
     assert client.me(token) == user

@@ -9,12 +9,12 @@ from flask.testing import FlaskClient
 
 from app.config import Settings
 from tests.api.rest.conftest import Api, bearer
-from tests.conftest import FakeClock
+from tests.conftest import TickingClock
 from tests.factories import DEFAULT_PASSWORD
 
 
 def test_log_in_issues_a_token_that_expires_after_the_ttl(
-    client: FlaskClient, api: Api, clock: FakeClock, settings: Settings
+    client: FlaskClient, api: Api, clock: TickingClock, settings: Settings
 ) -> None:
     user = api.sign_up()
     before = clock.now
@@ -94,7 +94,7 @@ def test_the_scheme_is_case_insensitive(client: FlaskClient, api: Api) -> None:
 
 
 def test_an_expired_token_is_refused(
-    client: FlaskClient, api: Api, clock: FakeClock, settings: Settings
+    client: FlaskClient, api: Api, clock: TickingClock, settings: Settings
 ) -> None:
     _, headers = api.user()
     clock.advance(seconds=settings.token_ttl_seconds - 1)

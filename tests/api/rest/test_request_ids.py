@@ -8,7 +8,7 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from app.api.rest.middleware import accepted_request_id
+from common.logs import accepted_request_id
 
 ACCESS = "app.api.rest.access"
 GENERATED = re.compile(r"[0-9a-f]{32}")

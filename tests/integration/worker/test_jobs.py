@@ -20,7 +20,7 @@ from app.db.models import TokenRow, UserRow
 from app.service.notifications.service import SEND_WELCOME, welcome_message
 from app.service.users.service import UserEvents, UsersService
 from app.worker import tasks
-from tests.conftest import FakeClock
+from tests.conftest import TickingClock
 from tests.factories import DEFAULT_PASSWORD, Factories
 from tests.integration.worker.conftest import Queue
 
@@ -150,7 +150,7 @@ def test_the_hourly_purge_removes_expired_and_revoked_tokens(
     factories: Factories,
     queue: Queue,
     session: Session,
-    clock: FakeClock,
+    clock: TickingClock,
 ) -> None:
     user = factories.user()
     factories.token(user)  # expires below
