@@ -1,11 +1,10 @@
-"""``invoke serve``'s supervisor for real: it migrates, brings up REST and gRPC, prints their
-addresses, answers on both, restarts them when code changes, and on Ctrl-C stops every child
-and exits 0."""
+"""``invoke serve`` for real: it migrates, brings up REST and gRPC, prints their addresses,
+answers on both, restarts them when code changes, and on Ctrl-C stops every program and exits
+0; without reload, a program that exits on its own stops the others and it exits 1."""
 
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import queue
@@ -18,8 +17,10 @@ import sys
 import threading
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -79,10 +80,8 @@ def _read_addresses(process: subprocess.Popen[str], timeout: float) -> list[str]
 
 
 def _children(log: str) -> list[tuple[str, int]]:
-    """``(name, pid)`` of each child the supervisor says it started, in order."""
-    return [
-        (name, int(pid)) for name, pid in re.findall(r"serve  \| (\w+) started \(pid (\d+)\)", log)
-    ]
+    """``(name, pid)`` of each program honcho says it started, in order."""
+    return [(name, int(pid)) for name, pid in re.findall(r"\| (\w+) started \(pid=(\d+)\)", log)]
 
 
 def _state(pid: int) -> str | None:
@@ -119,6 +118,48 @@ def _refused(host: str, port: int) -> bool:
     return False
 
 
+def _serve(args: list[str], env: dict[str, str], cwd: Path, stderr: Any) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "app.commands.serve",
+            "--rest-port=0",
+            "--grpc-port=0",
+            "--no-worker",  # the worker's own tests run it; here it would only cost time
+            f"--alembic-config={ROOT / 'alembic.ini'}",
+            f"--data-dir={cwd / '.data'}",
+            *args,
+        ],
+        cwd=cwd,  # no .env here
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+    )
+
+
+def _addresses(process: subprocess.Popen[str]) -> tuple[re.Match[str], re.Match[str]]:
+    lines = _read_addresses(process, timeout=60)
+    rest_match = re.fullmatch(r"REST  (http://127\.0\.0\.1:(\d+))", lines[0])
+    grpc_match = re.fullmatch(r"gRPC  (127\.0\.0\.1:(\d+))", lines[1])
+    assert rest_match, lines
+    assert grpc_match, lines
+    return rest_match, grpc_match
+
+
+def _take_down(process: subprocess.Popen[str], log: Path) -> None:
+    """What a failed test leaves: the command and its programs, killed."""
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    for _, pid in _children(log.read_text()):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    assert process.stdout is not None
+    process.stdout.close()
+
+
 @pytest.mark.slow
 def test_serve_runs_both_servers_restarts_them_on_a_change_and_stops_on_ctrl_c(
     fresh_database_url: str, tmp_path: Path
@@ -128,61 +169,55 @@ def test_serve_runs_both_servers_restarts_them_on_a_change_and_stops_on_ctrl_c(
     source.parent.mkdir()
     source.write_text("VALUE = 1\n")
     with log.open("w") as stderr:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "app.commands.serve",
-                "--rest-port=0",
-                "--grpc-port=0",
-                "--no-worker",  # the worker's own tests run it; here it would only cost time
-                "--reload",
-                f"--watch={source.parent}",
-                f"--alembic-config={ROOT / 'alembic.ini'}",
-                f"--data-dir={tmp_path / '.data'}",
-            ],
-            cwd=tmp_path,  # no .env here
-            env=_environment(fresh_database_url),
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
+        process = _serve(
+            ["--reload", f"--watch={source.parent}"],
+            _environment(fresh_database_url),
+            tmp_path,
+            stderr,
         )
     try:
-        lines = _read_addresses(process, timeout=60)
-        rest_match = re.fullmatch(r"REST  (http://127\.0\.0\.1:(\d+))", lines[0])
-        grpc_match = re.fullmatch(r"gRPC  (127\.0\.0\.1:(\d+))", lines[1])
-        assert rest_match, lines
-        assert grpc_match, lines
-
+        rest_match, grpc_match = _addresses(process)
         _both_answer(rest_match[1], grpc_match[1])
 
-        _wait_for(log, "serve  | restarting on changes", timeout=10)
+        _wait_for(log, "restarting on changes", timeout=10)
         source.write_text("VALUE = 2\n")
-        _wait_for(log, "serve  | restarted: rest, grpc", timeout=60)
+        _wait_for(log, "| restarted: rest, grpc", timeout=60)
         _both_answer(rest_match[1], grpc_match[1])  # the same addresses, new processes
 
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
     finally:
-        if process.poll() is None:  # it failed to stop: take its children down with it
-            process.kill()
-            process.wait()
-            for _, pid in _children(log.read_text()):
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(pid, signal.SIGKILL)
-        assert process.stdout is not None
-        process.stdout.close()
+        _take_down(process, log)
 
     output = log.read_text()
-    assert "migrate| INFO  [alembic.runtime.migration] Running upgrade" in output
+    assert "migrate | INFO  [alembic.runtime.migration] Running upgrade" in output
     children = _children(output)
-    assert [name for name, _ in children] == ["migrate", "rest", "grpc", "rest", "grpc"], output
+    assert Counter(name for name, _ in children) == {"migrate": 1, "rest": 2, "grpc": 2}, output
     assert "src/module.py changed: restarting" in output
-    for _, pid in children:  # nothing left running in any child's session
-        assert serve.running_in_group(pid) == []
-    assert output.count("serve  | rest stopped (exit status 0)") == 2
-    assert output.count("serve  | grpc stopped (exit status 0)") == 2
+    for _, pid in children:  # nothing left running
+        _wait_until(lambda pid=pid: _state(pid) in (None, "Z"))  # type: ignore[misc]
+    assert output.count("| rest stopped (rc=0)") == 2, output
+    assert output.count("| grpc stopped (rc=0)") == 2, output
     assert _refused("127.0.0.1", int(rest_match[2]))
+    assert _refused("127.0.0.1", int(grpc_match[2]))
+
+
+@pytest.mark.slow
+def test_without_reload_a_server_that_dies_stops_the_others_and_serve_fails(
+    fresh_database_url: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "serve.log"
+    with log.open("w") as stderr:
+        process = _serve(["--no-reload"], _environment(fresh_database_url), tmp_path, stderr)
+    try:
+        _rest, grpc_match = _addresses(process)
+        rest = dict(_children(log.read_text()))["rest"]
+        os.kill(rest, signal.SIGKILL)
+        assert process.wait(timeout=30) == 1
+    finally:
+        _take_down(process, log)
+    output = log.read_text()
+    assert "| grpc stopped (rc=0)" in output, output  # stopped, not left running
     assert _refused("127.0.0.1", int(grpc_match[2]))
 
 
@@ -232,85 +267,8 @@ def test_it_stops_before_starting_anything_naming_the_problem(
     assert "started" not in err
 
 
-STUBBORN = """
-import signal, time
-signal.signal(signal.SIGTERM, signal.SIG_IGN)
-print("ready", flush=True)
-time.sleep(60)
-"""
-
-
-def _python(code: str) -> tuple[str, ...]:
-    return (sys.executable, "-c", code)
-
-
 def _wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
-
-
-def test_a_child_that_ignores_sigterm_is_killed_after_the_stop_timeout() -> None:
-    log = io.StringIO()
-    supervisor = serve.Supervisor(os.environ, log)
-    child = supervisor.spawn("stubborn", _python(STUBBORN))
-    _wait_until(lambda: "stubborn| ready" in log.getvalue())
-
-    started = time.monotonic()
-    supervisor.stop(timeout=0.2)
-
-    assert time.monotonic() - started < 10
-    assert child.process.returncode == -signal.SIGKILL
-    assert "serve  | stubborn did not stop in time: killing it" in log.getvalue()
-    assert supervisor.children == []
-
-
-def test_starting_fails_when_a_child_exits_or_does_not_answer_in_time() -> None:
-    supervisor = serve.Supervisor(os.environ, io.StringIO())
-    quitter = serve.Program("quitter", _python("raise SystemExit(3)"), lambda: False)
-    silent = serve.Program("silent", _python("import time; time.sleep(60)"), lambda: False)
-    try:
-        with pytest.raises(serve.ServeError, match=r"^quitter exited with status 3$"):
-            supervisor.start_all([quitter], timeout=30)
-        supervisor.stop(timeout=5)
-        with pytest.raises(serve.ServeError, match=r"^silent did not answer within 0\.2 s$"):
-            supervisor.start_all([silent], timeout=0.2)
-    finally:
-        supervisor.stop(timeout=5)
-
-
-def test_without_reload_watching_ends_with_the_first_child_to_exit() -> None:
-    supervisor = serve.Supervisor(os.environ, io.StringIO())
-    try:
-        supervisor.spawn("sleeper", _python("import time; time.sleep(60)"))
-        quitter = supervisor.spawn("quitter", _python("raise SystemExit(4)"))
-        assert supervisor.watch() is quitter
-        assert quitter.process.returncode == 4
-    finally:
-        supervisor.stop(timeout=5)
-    assert supervisor.children == []
-
-
-ORPHANING = """
-import subprocess, sys
-orphan = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-print("orphan", orphan.pid, flush=True)
-"""
-
-
-@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads process states in /proc")
-def test_stopping_kills_what_a_child_left_running_in_its_session() -> None:
-    log = io.StringIO()
-    supervisor = serve.Supervisor(os.environ, log)
-    child = supervisor.spawn("orphaning", _python(ORPHANING))
-    _wait_until(lambda: "orphaning| orphan " in log.getvalue())
-    orphan = int(log.getvalue().rpartition("orphaning| orphan ")[2].split()[0])
-    _wait_until(lambda: not child.running())  # its own process is gone, its child is not
-    assert serve.running_in_group(child.process.pid) == [orphan]
-
-    supervisor.stop(timeout=5)
-
-    assert serve.running_in_group(child.process.pid) == []
-    assert _state(orphan) in ("Z", None)  # dead: at most waiting for init to reap it
-    assert "left processes" not in log.getvalue()

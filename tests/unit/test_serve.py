@@ -1,11 +1,9 @@
-"""The development supervisor's pieces that need no child processes: where clients reach a
-server, which programs exist, and noticing changed source files."""
+"""``invoke serve``'s own pieces that need no child processes: where clients reach a server,
+which programs exist, which ports it takes."""
 
 from __future__ import annotations
 
-import os
 import socket
-from pathlib import Path
 
 import pytest
 
@@ -34,26 +32,6 @@ def test_only_modules_python_dash_m_can_run_count() -> None:
     assert not serve._has_module("app.api")  # a package without __main__
     assert not serve._has_module("app.no_such_module")
     assert not serve._has_module("no_such_package.module")
-
-
-def test_the_watcher_sees_files_added_changed_and_removed(tmp_path: Path) -> None:
-    kept, changed, removed = (tmp_path / name for name in ("kept.py", "changed.py", "removed.py"))
-    for path in (kept, changed, removed):
-        path.write_text("VALUE = 1\n")
-    (tmp_path / "notes.txt").write_text("not code")
-    watcher = serve.SourceWatcher([tmp_path])
-    assert watcher.changed() == []
-
-    stat = changed.stat()
-    os.utime(changed, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
-    removed.unlink()
-    (tmp_path / "package").mkdir()
-    added = tmp_path / "package" / "added.py"
-    added.write_text("")
-    (tmp_path / "notes.txt").write_text("still not code")
-
-    assert watcher.changed() == sorted([changed, removed, added])
-    assert watcher.changed() == []  # each change is reported once
 
 
 def test_ports_asked_for_as_0_are_free_and_different() -> None:
