@@ -51,6 +51,11 @@ def pytest_pg_harness_build_schema(url: str) -> bool:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
+        "--database-fast-path",
+        action="store_true",
+        help="run the app on common.db's opt-in fast path (DATABASE_FAST_PATH), as CI does too",
+    )
+    parser.addoption(
         "--tier",
         action="append",
         default=[],
@@ -116,8 +121,9 @@ class _HermeticSettings(Settings):
 
 
 @pytest.fixture(scope="session")
-def settings(pg_database_url: str) -> Settings:
-    return make_test_settings(pg_database_url)
+def settings(request: pytest.FixtureRequest, pg_database_url: str) -> Settings:
+    fast_path = bool(request.config.getoption("database_fast_path"))
+    return make_test_settings(pg_database_url, database_fast_path=fast_path)
 
 
 @pytest.fixture(scope="session")

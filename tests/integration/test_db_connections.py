@@ -1,4 +1,4 @@
-"""How :class:`common.db.Database` uses its connections: reads without a transaction, writes in one.
+"""How :class:`common.db.Database` uses its connections, with its fast path off and on.
 
 These tests use a ``Database`` of their own on the worker's database (not the harness's
 rolled-back transaction), since what they check is what the engine sends to the server.
@@ -17,7 +17,6 @@ from psycopg import pq
 from sqlalchemy import (
     Column,
     Connection,
-    DateTime,
     Engine,
     Integer,
     MetaData,
@@ -33,13 +32,23 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 
-from common.db import Database, execute_one, fetch_one, normalize_url, plain_read, transaction
+from app.bootstrap import Runtime
+from common import db
+from common.db import Database, UTCDateTime, execute_one, fetch_one, normalize_url, transaction
 from common.errors import InvalidInput, Unavailable
 
 
+@pytest.fixture(params=[False, True], ids=["plain", "fast-path"])
+def database(request: pytest.FixtureRequest, pg_database_url: str) -> Iterator[Database]:
+    """The engine as every service builds it, with the fast path off (the default), then on."""
+    database = Database(pg_database_url, pool_size=1, fast_path=request.param)
+    yield database
+    database.dispose()
+
+
 @pytest.fixture
-def database(pg_database_url: str) -> Iterator[Database]:
-    database = Database(pg_database_url, pool_size=1)
+def fast(pg_database_url: str) -> Iterator[Database]:
+    database = Database(pg_database_url, pool_size=1, fast_path=True)
     yield database
     database.dispose()
 
@@ -81,29 +90,42 @@ def _count(database: Database, table: Table) -> int:
         return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-def test_plain_reads_open_no_transaction(database: Database) -> None:
-    assert database.session.execute(plain_read(select(literal(1)))).scalar_one() == 1
-    assert _status(database) is pq.TransactionStatus.IDLE
+_ONE = select(literal(1))
+_BACKEND = select(func.pg_backend_pid())
 
 
-def test_any_other_statement_opens_the_transaction_and_later_reads_run_in_it(
-    database: Database,
+def test_by_default_every_unit_of_work_runs_in_a_transaction(pg_database_url: str) -> None:
+    database = Database(pg_database_url, pool_size=1)
+    try:
+        assert fetch_one(database.session, _ONE, {}) == (1,)
+        assert _status(database) is pq.TransactionStatus.INTRANS  # SQLAlchemy's autobegin
+    finally:
+        database.dispose()
+
+
+def test_with_the_fast_path_reads_open_no_transaction(fast: Database) -> None:
+    assert fetch_one(fast.session, _ONE, {}) == (1,)
+    assert _status(fast) is pq.TransactionStatus.IDLE
+
+
+def test_with_the_fast_path_any_other_statement_opens_the_transaction_and_reads_join_it(
+    fast: Database,
 ) -> None:
-    database.session.execute(plain_read(select(literal(1))))
-    database.session.execute(text("SELECT 1"))
-    assert _status(database) is pq.TransactionStatus.INTRANS
-    database.session.execute(plain_read(select(literal(2))))
-    assert _status(database) is pq.TransactionStatus.INTRANS
-    database.remove_session()
+    fetch_one(fast.session, _ONE, {})
+    fast.session.execute(text("SELECT 1"))
+    assert _status(fast) is pq.TransactionStatus.INTRANS
+    fetch_one(fast.session, _ONE, {})
+    assert _status(fast) is pq.TransactionStatus.INTRANS
+    fast.remove_session()
     # Back from the pool, the same connection starts outside a transaction again.
-    database.session.execute(plain_read(select(literal(3))))
-    assert _status(database) is pq.TransactionStatus.IDLE
+    fetch_one(fast.session, _ONE, {})
+    assert _status(fast) is pq.TransactionStatus.IDLE
 
 
-def test_a_write_after_plain_reads_is_rolled_back_unless_committed(
+def test_a_write_after_reads_is_rolled_back_unless_committed(
     table: Table, database: Database
 ) -> None:
-    database.session.execute(plain_read(select(literal(1))))
+    fetch_one(database.session, _ONE, {})
     database.session.execute(insert(table).values(n=1))
     database.remove_session()
     assert _count(database, table) == 0
@@ -119,7 +141,7 @@ def test_work_in_a_transaction_is_committed_together_or_not_at_all(
     table: Table, database: Database
 ) -> None:
     with transaction(database.session) as session:
-        session.execute(plain_read(select(literal(1))))
+        fetch_one(session, _ONE, {})
         session.execute(insert(table).values(n=1))
         session.execute(insert(table).values(n=2))
     database.remove_session()
@@ -142,25 +164,27 @@ def _terminate(admin: Engine, pid: int) -> None:
         connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
 
 
+def _backend(database: Database) -> int:
+    row = fetch_one(database.session, _BACKEND, {})
+    assert row is not None
+    return int(row[0])
+
+
 def test_a_connection_the_server_hung_up_on_is_replaced_before_use(
     database: Database, admin: Engine
 ) -> None:
-    pid = database.session.execute(plain_read(select(text("pg_backend_pid()")))).scalar_one()
+    pid = _backend(database)
     database.remove_session()
     _terminate(admin, pid)
     # The pool sees the hang-up on the socket and connects anew: no unit of work fails.
-    new_pid = database.session.execute(plain_read(select(text("pg_backend_pid()")))).scalar_one()
-    assert new_pid != pid
+    assert _backend(database) != pid
 
 
-def test_fetch_one_runs_through_the_driver_outside_or_inside_the_transaction(
-    table: Table, database: Database
-) -> None:
+def test_fetch_one_sees_the_unit_of_works_own_writes(table: Table, database: Database) -> None:
     count = select(func.count()).select_from(table).where(table.c.n >= bindparam("least"))
     assert fetch_one(database.session, count, {"least": 0}) == (0,)
-    assert _status(database) is pq.TransactionStatus.IDLE
     database.session.execute(insert(table).values(n=1))
-    assert fetch_one(database.session, count, {"least": 1}) == (1,)  # sees its own write
+    assert fetch_one(database.session, count, {"least": 1}) == (1,)
     assert fetch_one(database.session, select(table.c.n).where(table.c.n > 1), {}) is None
     database.remove_session()
     assert _count(database, table) == 0
@@ -169,19 +193,15 @@ def test_fetch_one_runs_through_the_driver_outside_or_inside_the_transaction(
 def test_a_connection_lost_during_a_unit_of_work_is_unavailable_then_replaced(
     database: Database, admin: Engine
 ) -> None:
-    pid = select(text("pg_backend_pid()"))
-    backend = fetch_one(database.session, pid, {})
-    assert backend is not None
-    _terminate(admin, backend[0])  # while the session holds the connection
+    _terminate(admin, _backend(database))  # while the session holds the connection
     with pytest.raises(Unavailable):
-        fetch_one(database.session, pid, {})
+        fetch_one(database.session, _BACKEND, {})
     database.remove_session()
-    assert fetch_one(database.session, pid, {}) is not None
-    again = database.session.execute(plain_read(select(text("pg_backend_pid()"))))
-    _terminate(admin, again.scalar_one())
+    _terminate(admin, _backend(database))
     with pytest.raises(Unavailable):  # the same through SQLAlchemy's own path
-        database.session.execute(plain_read(select(literal(1))))
+        database.session.execute(text("SELECT 1"))
     database.remove_session()
+    assert _backend(database) > 0
 
 
 def test_a_statement_past_the_timeout_is_cancelled_and_unavailable(pg_database_url: str) -> None:
@@ -215,16 +235,23 @@ def test_execute_one_writes_in_the_unit_of_works_transaction(
     table: Table, database: Database
 ) -> None:
     add = insert(table).values(n=bindparam("n")).returning(table.c.n)
-    assert fetch_one(database.session, select(literal(1)), {}) == (1,)
-    assert _status(database) is pq.TransactionStatus.IDLE
     with transaction(database.session) as session:
         assert execute_one(session, add, {"n": 1}) == (1,)
-        assert _status(database) is pq.TransactionStatus.INTRANS  # the write opened it
+        assert _status(database) is pq.TransactionStatus.INTRANS
     database.remove_session()
     with pytest.raises(ZeroDivisionError):
         _write_then_fail(database, table)
     database.remove_session()
     assert _count(database, table) == 1
+
+
+def test_with_the_fast_path_a_write_opens_the_transaction(table: Table, fast: Database) -> None:
+    fetch_one(fast.session, _ONE, {})
+    assert _status(fast) is pq.TransactionStatus.IDLE
+    execute_one(fast.session, insert(table).values(n=bindparam("n")), {"n": 1})
+    assert _status(fast) is pq.TransactionStatus.INTRANS
+    fast.remove_session()
+    assert _count(fast, table) == 0
 
 
 @pytest.fixture
@@ -234,7 +261,7 @@ def stamped(admin: Engine) -> Iterator[Table]:
         f"stamped_{uuid.uuid4().hex[:12]}",
         MetaData(),
         Column("n", Integer, primary_key=True),
-        Column("at", DateTime(timezone=True)),
+        Column("at", UTCDateTime()),
     )
     with admin.connect() as connection:
         probe.create(connection)
@@ -252,8 +279,35 @@ def test_execute_one_raises_sqlalchemys_errors_and_refuses_naive_datetimes(
     with pytest.raises(IntegrityError):
         execute_one(database.session, add, {"n": 1, "at": aware})
     database.remove_session()
-    with pytest.raises(ValueError, match="naive datetime given for 'at'"):
+    with pytest.raises(Exception, match="naive datetime given") as raised:
         execute_one(database.session, add, {"n": 2, "at": aware.replace(tzinfo=None)})
+    assert isinstance(raised.value, ValueError) or isinstance(raised.value.__cause__, ValueError)
+
+
+@pytest.mark.parametrize("fast_path", [False, True], ids=["plain", "fast-path"])
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "unprepared"])
+def test_prepared_statements_can_be_turned_off_for_a_pooler(
+    pg_database_url: str, fast_path: bool, prepared: bool
+) -> None:
+    database = Database(
+        pg_database_url, pool_size=1, fast_path=fast_path, prepared_statements=prepared
+    )
+    try:
+        for _ in range(8):  # past psycopg's own threshold (5) for preparing a repeated statement
+            fetch_one(database.session, _ONE, {})
+        prepared_here = database.session.execute(
+            text("SELECT count(*) FROM pg_prepared_statements")
+        ).scalar_one()
+        assert (prepared_here > 0) is prepared
+    finally:
+        database.dispose()
+
+
+def test_the_fast_paths_compiled_statements_are_bounded(fast: Database) -> None:
+    before = len(db._COMPILED)
+    for n in range(db.COMPILED_CACHE_SIZE + 100):  # built anew each time, as one should not
+        assert fetch_one(fast.session, select(literal(n)), {}) == (n,)
+    assert len(db._COMPILED) == db.COMPILED_CACHE_SIZE >= before
 
 
 def test_a_server_that_answers_nothing_costs_one_wait_then_fails_fast() -> None:
@@ -278,3 +332,10 @@ def test_a_server_that_answers_nothing_costs_one_wait_then_fails_fast() -> None:
             assert not database.ping()
         finally:
             database.dispose()
+
+
+def test_the_app_runs_on_the_path_the_suite_asked_for(
+    request: pytest.FixtureRequest, runtime: Runtime
+) -> None:
+    """``--database-fast-path`` (a CI step) reaches the app's engine; without it, the default."""
+    assert runtime.database.fast_path is bool(request.config.getoption("database_fast_path"))

@@ -3,30 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
 from collections.abc import Iterable
 from typing import cast
 
-from sqlalchemy import Select, Table, bindparam, case, delete, or_, select, update
+from sqlalchemy import Table, bindparam, case, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.db.auth.models import LoginThrottleRow, TokenRow
-from common.db import fetch_one, plain_read
+from common.db import fetch_one
 
 __all__ = ["LoginThrottleRepository", "TokenRepository"]
 
 
-@functools.cache
-def _active_user_id() -> Select[uuid.UUID]:
-    # Every authenticated request runs this, so it is built once and the driver runs it
-    # (common.db.fetch_one): one column, no row object, no transaction.
-    return select(TokenRow.user_id).where(
-        TokenRow.token_hash == bindparam("token_hash"),
-        TokenRow.revoked_at.is_(None),
-        TokenRow.expires_at > bindparam("now"),
-    )
+# Every authenticated request runs it.
+_ACTIVE_USER_ID = select(TokenRow.user_id).where(
+    TokenRow.token_hash == bindparam("token_hash"),
+    TokenRow.revoked_at.is_(None),
+    TokenRow.expires_at > bindparam("now"),
+)
 
 
 class TokenRepository:
@@ -40,7 +36,7 @@ class TokenRepository:
 
     def active_user_id(self, token_hash: bytes, now: dt.datetime) -> uuid.UUID | None:
         """The user of the token with this hash, unless it expired or was revoked by ``now``."""
-        row = fetch_one(self._session, _active_user_id(), {"token_hash": token_hash, "now": now})
+        row = fetch_one(self._session, _ACTIVE_USER_ID, {"token_hash": token_hash, "now": now})
         if row is None:
             return None
         user_id: uuid.UUID = row[0]
@@ -82,15 +78,9 @@ class LoginThrottleRepository:
         self, keys: Iterable[str], since: dt.datetime
     ) -> dict[str, tuple[int, dt.datetime]]:
         """``{key: (failures, window start)}`` for the keys whose window started after ``since``."""
-        query = plain_read(
-            select(
-                LoginThrottleRow.key,
-                LoginThrottleRow.failures,
-                LoginThrottleRow.window_started_at,
-            ).where(
-                LoginThrottleRow.key.in_(list(keys)), LoginThrottleRow.window_started_at > since
-            )
-        )
+        query = select(
+            LoginThrottleRow.key, LoginThrottleRow.failures, LoginThrottleRow.window_started_at
+        ).where(LoginThrottleRow.key.in_(list(keys)), LoginThrottleRow.window_started_at > since)
         return {key: (failures, started) for key, failures, started in self._session.execute(query)}
 
     def record_failure(self, key: str, now: dt.datetime, window_before: dt.datetime) -> None:

@@ -1,25 +1,26 @@
-"""Queries on ``notes``, always scoped to an owner; the caller owns the transaction."""
+"""Queries on ``notes``, always scoped to an owner, one method each; the caller owns the transaction.
+
+Rows come back as :class:`NoteRecord`; changes are single statements that return the changed
+record; the hot single-row queries are built once and run through :func:`common.db.fetch_one`
+/ :func:`common.db.execute_one` (plain SQLAlchemy unless the database's fast path is on).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
-from collections.abc import Sequence
 from typing import NamedTuple
 
-from sqlalchemy import Select, bindparam, delete, or_, select, tuple_
+from sqlalchemy import bindparam, delete, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from app.db.notes.models import NoteRow
-from common.db import fetch_one, plain_read
+from common.db import execute_one, fetch_one
 
 __all__ = ["NoteRecord", "NoteRepository"]
 
 
 class NoteRecord(NamedTuple):
-    """A note's columns as read, for callers that change nothing."""
-
     id: uuid.UUID
     owner_id: uuid.UUID
     title: str
@@ -28,25 +29,29 @@ class NoteRecord(NamedTuple):
     updated_at: dt.datetime
 
 
-@functools.cache
-def _by_id() -> Select[NoteRow]:
-    return select(NoteRow).where(
-        NoteRow.id == bindparam("note_id"), NoteRow.owner_id == bindparam("owner_id")
+_COLUMNS = (
+    NoteRow.id,
+    NoteRow.owner_id,
+    NoteRow.title,
+    NoteRow.body,
+    NoteRow.created_at,
+    NoteRow.updated_at,
+)
+_OWN_NOTE = (NoteRow.id == bindparam("note_id"), NoteRow.owner_id == bindparam("owner_id"))
+_INSERT = (
+    insert(NoteRow)
+    .values(
+        id=bindparam("note_id"),
+        owner_id=bindparam("owner_id"),
+        title=bindparam("title"),
+        body=bindparam("body"),
+        created_at=bindparam("now"),
+        updated_at=bindparam("now"),
     )
-
-
-@functools.cache
-def _record_by_id() -> Select[uuid.UUID, uuid.UUID, str, str, dt.datetime, dt.datetime]:
-    # The most frequent read, so the driver runs it (common.db.fetch_one): no row object, no
-    # transaction. The columns in NoteRecord's order.
-    return select(
-        NoteRow.id,
-        NoteRow.owner_id,
-        NoteRow.title,
-        NoteRow.body,
-        NoteRow.created_at,
-        NoteRow.updated_at,
-    ).where(NoteRow.id == bindparam("note_id"), NoteRow.owner_id == bindparam("owner_id"))
+    .returning(*_COLUMNS)
+)
+# The most frequent query of all: every read of one note.
+_BY_ID = select(*_COLUMNS).where(*_OWN_NOTE)
 
 
 def _escape_like(text: str) -> str:
@@ -57,19 +62,28 @@ class NoteRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def add(self, row: NoteRow) -> NoteRow:
-        self._session.add(row)
-        self._session.flush()
-        return row
+    def add(self, owner_id: uuid.UUID, *, title: str, body: str, now: dt.datetime) -> NoteRecord:
+        values = {"note_id": uuid.uuid4(), "owner_id": owner_id, "title": title, "body": body}
+        row = execute_one(self._session, _INSERT, {**values, "now": now})
+        assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row it inserted
+        return NoteRecord(*row)
 
-    def get(self, owner_id: uuid.UUID, note_id: uuid.UUID) -> NoteRow | None:
-        """The note as a row object, to change it."""
-        found = self._session.scalars(_by_id(), {"note_id": note_id, "owner_id": owner_id})
-        return found.one_or_none()
+    def get(self, owner_id: uuid.UUID, note_id: uuid.UUID) -> NoteRecord | None:
+        """The owner's note with this id; another owner's is ``None``, as a missing one."""
+        row = fetch_one(self._session, _BY_ID, {"note_id": note_id, "owner_id": owner_id})
+        return None if row is None else NoteRecord(*row)
 
-    def read(self, owner_id: uuid.UUID, note_id: uuid.UUID) -> NoteRecord | None:
-        """The note's columns, to show them."""
-        row = fetch_one(self._session, _record_by_id(), {"note_id": note_id, "owner_id": owner_id})
+    def update(
+        self, owner_id: uuid.UUID, note_id: uuid.UUID, changes: dict[str, str], now: dt.datetime
+    ) -> NoteRecord | None:
+        """Set the ``changes`` (title, body) and ``updated_at``; ``None`` when no such note."""
+        statement = (
+            update(NoteRow)
+            .where(NoteRow.id == note_id, NoteRow.owner_id == owner_id)
+            .values(**changes, updated_at=now)
+            .returning(*_COLUMNS)
+        )
+        row = self._session.execute(statement).first()
         return None if row is None else NoteRecord(*row)
 
     def page(
@@ -79,10 +93,10 @@ class NoteRepository:
         before: tuple[dt.datetime, uuid.UUID] | None,
         limit: int,
         text: str | None = None,
-    ) -> Sequence[NoteRow]:
+    ) -> list[NoteRecord]:
         """The owner's notes, newest first, starting before the ``before`` key."""
         query = (
-            select(NoteRow)
+            select(*_COLUMNS)
             .where(NoteRow.owner_id == owner_id)
             .order_by(NoteRow.created_at.desc(), NoteRow.id.desc())
             .limit(limit)
@@ -97,7 +111,7 @@ class NoteRepository:
                     NoteRow.body.ilike(pattern, escape="\\"),
                 )
             )
-        return self._session.scalars(plain_read(query)).all()
+        return [NoteRecord(*row) for row in self._session.execute(query)]
 
     def delete(self, owner_id: uuid.UUID, note_id: uuid.UUID) -> bool:
         result = self._session.execute(

@@ -1,19 +1,23 @@
-"""Queries on ``users``; the caller owns the session and the transaction."""
+"""Queries on ``users``, one method each; the caller owns the session and the transaction.
+
+Rows come back as :class:`UserRecord` (the public columns), changes are single statements
+that return the changed record, and the hot single-row queries are built once and run through
+:func:`common.db.fetch_one` / :func:`common.db.execute_one` (plain SQLAlchemy unless the
+database's fast path is on).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
-from collections.abc import Sequence
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
-from sqlalchemy import ClauseElement, Select, Table, bindparam, delete, select, tuple_
+from sqlalchemy import bindparam, delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.db.users.models import UserRow
-from common.db import PLAIN_READ, execute_one, fetch_one, plain_read
+from common.db import execute_one, fetch_one
 
 __all__ = ["DuplicateEmail", "UserRecord", "UserRepository"]
 
@@ -23,7 +27,7 @@ class DuplicateEmail(Exception):
 
 
 class UserRecord(NamedTuple):
-    """A user's public columns as read or written, for callers that change nothing."""
+    """A user's public columns."""
 
     id: uuid.UUID
     email: str
@@ -32,36 +36,39 @@ class UserRecord(NamedTuple):
     updated_at: dt.datetime
 
 
-@functools.cache
-def _insert() -> ClauseElement:
-    # Every sign-up runs it, so it is built once and the driver runs it (common.db.execute_one):
-    # neither the ORM's bulk-insert bookkeeping nor SQLAlchemy's per-statement work, which
-    # together cost more than the round trip. Naive datetimes are refused there too.
-    table = cast(Table, UserRow.__table__)
-    return (
-        insert(table)
-        .values(
-            id=bindparam("id"),
-            email=bindparam("email"),
-            display_name=bindparam("display_name"),
-            password_hash=bindparam("password_hash"),
-            created_at=bindparam("now"),
-            updated_at=bindparam("now"),
-        )
-        .on_conflict_do_nothing(index_elements=[table.c.email])
-        .returning(
-            table.c.id, table.c.email, table.c.display_name, table.c.created_at, table.c.updated_at
-        )
+_COLUMNS = (UserRow.id, UserRow.email, UserRow.display_name, UserRow.created_at, UserRow.updated_at)
+
+# Every sign-up runs it. ON CONFLICT DO NOTHING: a sign-up that loses a race to the same email
+# gets no row back, rather than an error that would abort the unit of work's transaction.
+_INSERT = (
+    insert(UserRow)
+    .values(
+        id=bindparam("id"),
+        email=bindparam("email"),
+        display_name=bindparam("display_name"),
+        password_hash=bindparam("password_hash"),
+        created_at=bindparam("now"),
+        updated_at=bindparam("now"),
     )
-
-
-@functools.cache
-def _record_by_id() -> Select[uuid.UUID, str, str, dt.datetime, dt.datetime]:
-    # The most frequent read (every request of a signed-in user through auth), so the driver
-    # runs it (common.db.fetch_one): no row object, no transaction. UserRecord's columns.
-    return select(
-        UserRow.id, UserRow.email, UserRow.display_name, UserRow.created_at, UserRow.updated_at
-    ).where(UserRow.id == bindparam("user_id"))
+    .on_conflict_do_nothing(index_elements=[UserRow.email])
+    .returning(*_COLUMNS)
+)
+# Every request of a signed-in user that shows them.
+_BY_ID = select(*_COLUMNS).where(UserRow.id == bindparam("user_id"))
+_BY_EMAIL = select(*_COLUMNS, UserRow.password_hash).where(UserRow.email == bindparam("email"))
+_PASSWORD_HASH = select(UserRow.password_hash).where(UserRow.id == bindparam("user_id"))
+_RENAME = (
+    update(UserRow)
+    .where(UserRow.id == bindparam("user_id"))
+    .values(display_name=bindparam("display_name"), updated_at=bindparam("now"))
+    .returning(*_COLUMNS)
+)
+_SET_PASSWORD = (
+    update(UserRow)
+    .where(UserRow.id == bindparam("user_id"))
+    .values(password_hash=bindparam("password_hash"), updated_at=bindparam("now"))
+    .returning(UserRow.id)
+)
 
 
 class UserRepository:
@@ -79,32 +86,39 @@ class UserRepository:
             "password_hash": password_hash,
             "now": now,
         }
-        row = execute_one(self._session, _insert(), values)
+        row = execute_one(self._session, _INSERT, values)
         if row is None:
             raise DuplicateEmail(email)
         return UserRecord(*row)
 
-    def read(self, user_id: uuid.UUID) -> UserRecord | None:
-        """The user's public columns, to show them."""
-        row = fetch_one(self._session, _record_by_id(), {"user_id": user_id})
+    def get(self, user_id: uuid.UUID) -> UserRecord | None:
+        row = fetch_one(self._session, _BY_ID, {"user_id": user_id})
         return None if row is None else UserRecord(*row)
 
-    # The reads are plain reads (common.db.plain_read): a unit of work that only reads opens
-    # no transaction; one that goes on to write opens it at its first write.
-    def get(self, user_id: uuid.UUID) -> UserRow | None:
-        """The user as a row object, to change it."""
-        return self._session.get(UserRow, user_id, execution_options=PLAIN_READ)
+    def credentials(self, email: str) -> tuple[UserRecord, str] | None:
+        """The user with this (normalised) email, and their password hash."""
+        row = fetch_one(self._session, _BY_EMAIL, {"email": email})
+        return None if row is None else (UserRecord(*row[:-1]), row[-1])
 
-    def get_by_email(self, email: str) -> UserRow | None:
-        query = plain_read(select(UserRow).where(UserRow.email == email))
-        return self._session.scalars(query).one_or_none()
+    def password_hash(self, user_id: uuid.UUID) -> str | None:
+        row = fetch_one(self._session, _PASSWORD_HASH, {"user_id": user_id})
+        return None if row is None else str(row[0])
 
-    def page(self, *, after: tuple[dt.datetime, uuid.UUID] | None, limit: int) -> Sequence[UserRow]:
+    def rename(self, user_id: uuid.UUID, display_name: str, now: dt.datetime) -> UserRecord | None:
+        values = {"user_id": user_id, "display_name": display_name, "now": now}
+        row = execute_one(self._session, _RENAME, values)
+        return None if row is None else UserRecord(*row)
+
+    def set_password(self, user_id: uuid.UUID, password_hash: str, now: dt.datetime) -> bool:
+        values = {"user_id": user_id, "password_hash": password_hash, "now": now}
+        return execute_one(self._session, _SET_PASSWORD, values) is not None
+
+    def page(self, *, after: tuple[dt.datetime, uuid.UUID] | None, limit: int) -> list[UserRecord]:
         """Users in creation order (ties broken by id), starting after the ``after`` key."""
-        query = select(UserRow).order_by(UserRow.created_at, UserRow.id).limit(limit)
+        query = select(*_COLUMNS).order_by(UserRow.created_at, UserRow.id).limit(limit)
         if after is not None:
             query = query.where(tuple_(UserRow.created_at, UserRow.id) > tuple_(*after))
-        return self._session.scalars(plain_read(query)).all()
+        return [UserRecord(*row) for row in self._session.execute(query)]
 
     def delete(self, user_id: uuid.UUID) -> bool:
         result = self._session.execute(delete(UserRow).where(UserRow.id == user_id))

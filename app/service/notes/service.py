@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from app.db.notes.models import NoteRow
 from app.db.notes.repository import NoteRecord, NoteRepository
 from app.service.notes.users import UserDirectory
 from app.service.pagination import Cursors, Page, check_limit
@@ -42,7 +41,7 @@ class Note:
     updated_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: NoteRow | NoteRecord) -> Note:
+    def from_row(cls, row: NoteRecord) -> Note:
         return cls(row.id, row.owner_id, row.title, row.body, row.created_at, row.updated_at)
 
 
@@ -84,21 +83,14 @@ class NotesService:
         clean_title = errors.check(lambda: _title(title), default="")
         clean_body = errors.check(lambda: _body(body), default="")
         errors.raise_if_any("the note is invalid")
-        now = self._clock()
         with transaction(self._session):
-            row = self._notes.add(
-                NoteRow(
-                    owner_id=owner_id,
-                    title=clean_title,
-                    body=clean_body,
-                    created_at=now,
-                    updated_at=now,
-                )
+            record = self._notes.add(
+                owner_id, title=clean_title, body=clean_body, now=self._clock()
             )
-            return Note.from_row(row)
+            return Note.from_row(record)
 
     def get(self, owner_id: uuid.UUID, note_id: str | uuid.UUID) -> Note:
-        record = self._notes.read(owner_id, parse_id(note_id, what="note"))
+        record = self._notes.get(owner_id, parse_id(note_id, what="note"))
         if record is None:
             raise NotFound("note not found")
         return Note.from_row(record)
@@ -131,14 +123,18 @@ class NotesService:
         clean_title = errors.check(lambda: None if title is None else _title(title), default=None)
         clean_body = errors.check(lambda: None if body is None else _body(body), default=None)
         errors.raise_if_any("the note is invalid")
+        changes = {
+            name: value
+            for name, value in (("title", clean_title), ("body", clean_body))
+            if value is not None
+        }
         with transaction(self._session):
-            row = self._row(owner_id, note_id)
-            if clean_title is not None:
-                row.title = clean_title
-            if clean_body is not None:
-                row.body = clean_body
-            row.updated_at = self._clock()
-            return Note.from_row(row)
+            record = self._notes.update(
+                owner_id, parse_id(note_id, what="note"), changes, self._clock()
+            )
+            if record is None:
+                raise NotFound("note not found")
+            return Note.from_row(record)
 
     def delete(self, owner_id: uuid.UUID, note_id: str | uuid.UUID) -> None:
         with transaction(self._session):
@@ -160,9 +156,3 @@ class NotesService:
             raise UserStillExists(f"user {owner_id} still exists; their notes are kept")
         with transaction(self._session):
             return self._notes.delete_all_for_owner(owner_id)
-
-    def _row(self, owner_id: uuid.UUID, note_id: str | uuid.UUID) -> NoteRow:
-        row = self._notes.get(owner_id, parse_id(note_id, what="note"))
-        if row is None:
-            raise NotFound("note not found")
-        return row

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from app.db.users.models import UserRow
 from app.db.users.repository import DuplicateEmail, UserRecord, UserRepository
 from app.service.pagination import Cursors, Page, check_limit
 from app.service.users.passwords import PasswordHasher
@@ -40,7 +39,7 @@ class User:
     updated_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: UserRow | UserRecord) -> User:
+    def from_row(cls, row: UserRecord) -> User:
         return cls(row.id, row.email, row.display_name, row.created_at, row.updated_at)
 
 
@@ -100,10 +99,7 @@ class UsersService:
             return User.from_row(row)
 
     def get(self, user_id: str | uuid.UUID) -> User:
-        record = self._users.read(parse_id(user_id, what="user"))
-        if record is None:
-            raise NotFound("user not found")
-        return User.from_row(record)
+        return User.from_row(self._record(user_id))
 
     def list(self, *, cursor: str | None = None, limit: int | None = None) -> Page[User]:
         size = check_limit(limit)
@@ -113,10 +109,10 @@ class UsersService:
     def update_profile(self, user_id: str | uuid.UUID, *, display_name: str) -> User:
         display = _display_name(display_name)
         with transaction(self._session):
-            row = self._row(user_id)
-            row.display_name = display
-            row.updated_at = self._clock()
-            return User.from_row(row)
+            record = self._users.rename(parse_id(user_id, what="user"), display, self._clock())
+            if record is None:
+                raise NotFound("user not found")
+            return User.from_row(record)
 
     def change_password(
         self, user_id: str | uuid.UUID, *, current_password: str, new_password: str
@@ -124,23 +120,21 @@ class UsersService:
         """Requires the current password; listeners (auth) revoke the user's tokens."""
         storable_text("current_password", current_password)
         with transaction(self._session):
-            row = self._row(user_id)
-            if not self._passwords.verify(row.password_hash, current_password):
+            user = self._record(user_id)
+            if not self._passwords.verify(self._users.password_hash(user.id), current_password):
                 raise InvalidInput.for_field("current_password", "is not the current password")
-            self._check_password(new_password, email=row.email, field="new_password")
-            row.password_hash = self._passwords.hash(new_password)
-            row.updated_at = self._clock()
-            self._session.flush()
+            self._check_password(new_password, email=user.email, field="new_password")
+            self._users.set_password(user.id, self._passwords.hash(new_password), self._clock())
             for listener in self._events.password_changed:
-                listener(row.id)
+                listener(user.id)
 
     def delete(self, user_id: str | uuid.UUID) -> None:
         """Delete the user and, in the same transaction, what other features keep for them."""
         with transaction(self._session):
-            row = self._row(user_id)
+            user = self._record(user_id)
             for listener in self._events.deleted:
-                listener(row.id)
-            self._users.delete(row.id)
+                listener(user.id)
+            self._users.delete(user.id)
 
     def authenticate(self, *, email: str, password: str) -> User:
         """The user with these credentials; the same error whether the email exists or not."""
@@ -148,13 +142,14 @@ class UsersService:
             normalized = normalize_email(email)
         except InvalidInput:
             normalized = ""
-        row = self._users.get_by_email(normalized) if normalized else None
-        if not self._passwords.verify(row.password_hash if row else None, password) or row is None:
+        found = self._users.credentials(normalized) if normalized else None
+        if not self._passwords.verify(found[1] if found else None, password) or found is None:
             raise Unauthenticated("wrong email or password")
-        if self._passwords.needs_rehash(row.password_hash):
+        record, password_hash = found
+        if self._passwords.needs_rehash(password_hash):
             with transaction(self._session):
-                row.password_hash = self._passwords.hash(password)
-        return User.from_row(row)
+                self._users.set_password(record.id, self._passwords.hash(password), self._clock())
+        return User.from_row(record)
 
     def exists(self, user_id: str | uuid.UUID) -> bool:
         """Whether the user exists; a malformed id names no one."""
@@ -162,16 +157,16 @@ class UsersService:
             parsed = parse_id(user_id, what="user")
         except NotFound:
             return False
-        return self._users.read(parsed) is not None
+        return self._users.get(parsed) is not None
 
     def _check_password(self, password: str, *, email: str, field: str = "password") -> None:
         self._passwords.check_strength(storable_text(field, password), email=email, field=field)
 
-    def _row(self, user_id: str | uuid.UUID) -> UserRow:
-        row = self._users.get(parse_id(user_id, what="user"))
-        if row is None:
+    def _record(self, user_id: str | uuid.UUID) -> UserRecord:
+        record = self._users.get(parse_id(user_id, what="user"))
+        if record is None:
             raise NotFound("user not found")
-        return row
+        return record
 
 
 def _display_name(value: str) -> str:

@@ -60,6 +60,12 @@ class BaseServiceSettings(BaseSettings):
     #: seconds the database may keep a unit of work waiting (connecting, a pooled connection,
     #: a statement, a commit) before it fails as unavailable (503 / UNAVAILABLE).
     database_timeout_seconds: float = Field(default=4, gt=0, le=3600)
+    #: the opt-in fast path of common.db: single-row queries run by the driver, and no
+    #: transaction for a unit of work that only reads (see common/README.md).
+    database_fast_path: bool = False
+    #: let the server prepare frequent statements; off behind a pooler that cannot keep them
+    #: (PgBouncer in transaction mode before 1.21).
+    database_prepared_statements: bool = True
     database_echo: bool = False
     secret_key: SecretStr = SecretStr(INSECURE_DEFAULT_SECRET)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")

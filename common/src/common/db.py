@@ -2,20 +2,23 @@
 
 A service builds one :class:`Database` in its composition root and registers
 :meth:`Database.remove_session` as a teardown hook and :meth:`Database.dispose` as a shutdown
-hook. Code below the adapters receives the :class:`~sqlalchemy.orm.Session` it uses.
+hook. Code below the adapters receives the :class:`~sqlalchemy.orm.Session` it uses and runs
+SQLAlchemy through it; the single-row queries of repositories go through :func:`fetch_one` and
+:func:`execute_one`, which are ``session.execute(statement, parameters).first()`` unless the
+database's fast path is on.
 
-Every round trip to the database costs about as much as the query itself, so the engine
-spends none it does not need: no ping when a connection leaves the pool (a connection found
-dead raises :class:`~common.errors.Unavailable` once, and the pool replaces it and every other
-connection as old), and a unit of work that only runs statements marked with
-:func:`plain_read`, or run by :func:`fetch_one`, never opens a transaction, so it sends no
-``BEGIN`` and no ``ROLLBACK``; that also keeps the driver's prepared statements, which a
-``ROLLBACK`` discards. The first statement that is neither opens the transaction as before,
-and everything after it runs inside. Under ``READ COMMITTED`` (PostgreSQL's default, and this
-engine's) a read sees the same rows inside a transaction as outside one, so this changes no
-result. :func:`fetch_one` and :func:`execute_one` also skip SQLAlchemy's own per-statement
-work, which costs about as much again as a round trip, for the single-row lookups every request
-makes and the writes of the most frequent ones.
+The fast path (``Database(fast_path=True)``, ``DATABASE_FAST_PATH``) is an opt-in, off by
+default: those two helpers then hand their statement, compiled once (a bounded cache), to the
+driver, which prepares it on the server, skipping SQLAlchemy's per-statement work; and a unit
+of work opens no transaction until its first statement that is not a :func:`fetch_one` read,
+so one that only reads sends no ``BEGIN`` and no ``ROLLBACK`` (under ``READ COMMITTED``,
+PostgreSQL's default and this engine's, a read sees the same rows either way). What it saves
+is measured in docs/benchmarks.md.
+
+Either way the engine bounds every wait on the database and replaces the connections a server
+hung up on before they are used (see :class:`Database`); a lost connection or a refused value
+becomes an error of the tree (:class:`~common.errors.Unavailable`,
+:class:`~common.errors.InvalidInput`) wherever it happens, so no adapter answers with a 500.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ import contextlib
 import datetime as dt
 import math
 import select
-from collections.abc import Iterator, Mapping
-from types import MappingProxyType
-from typing import Any, TypeVar
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, cast
 
 import psycopg
 from sqlalchemy import (
@@ -35,11 +39,12 @@ from sqlalchemy import (
     Engine,
     Executable,
     MetaData,
+    TypeDecorator,
     create_engine,
     event,
     text,
 )
-from sqlalchemy.engine import Dialect, ExceptionContext, ExecutionContext
+from sqlalchemy.engine import CursorResult, Dialect, ExceptionContext, ExecutionContext
 from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -49,15 +54,14 @@ from common.errors import InvalidInput, Unavailable
 from common.watchdog import StatementWatchdog, WatchedConnection
 
 __all__ = [
+    "COMPILED_CACHE_SIZE",
     "NAMING_CONVENTION",
-    "PLAIN_READ",
     "Database",
     "UTCDateTime",
     "execute_one",
     "fetch_one",
     "make_metadata",
     "normalize_url",
-    "plain_read",
     "transaction",
     "utcnow",
 ]
@@ -88,94 +92,80 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class UTCDateTime(DateTime):
-    """``timestamptz`` that refuses naive datetimes instead of guessing their zone."""
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """``timestamptz`` that refuses naive datetimes instead of guessing their zone.
 
+    A decorator, not a ``DateTime`` subclass: the dialect swaps a subclass for its own type,
+    and the check would never run.
+    """
+
+    impl = DateTime(timezone=True)
     cache_ok = True
 
-    def __init__(self) -> None:
-        super().__init__(timezone=True)
-
-    def bind_processor(self, dialect: Any) -> Any:
-        def process(value: dt.datetime | None) -> dt.datetime | None:
-            if value is not None and value.tzinfo is None:
-                raise ValueError("naive datetime given for a timezone-aware column")
-            return value
-
-        return process
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given for a timezone-aware column")
+        return value
 
 
-#: The execution option :func:`plain_read` sets.
-_PLAIN_READ = "plain_read"
-#: :func:`plain_read`'s mark as execution options, for calls that take options rather than a
-#: statement, such as ``Session.get(Row, key, execution_options=PLAIN_READ)``.
-PLAIN_READ: Mapping[str, Any] = MappingProxyType({_PLAIN_READ: True})
-
-ExecutableT = TypeVar("ExecutableT", bound=Executable)
-
-
-def plain_read(statement: ExecutableT) -> ExecutableT:
-    """``statement``, marked as a read that needs no transaction of its own.
-
-    Run before anything else of its unit of work has opened a transaction, it runs without
-    one (the connection is in autocommit); run later, it runs in that transaction like any
-    other statement. Mark only reads without side effects or locks (no ``FOR UPDATE``, no
-    function that writes).
-    """
-    return statement.execution_options(**{_PLAIN_READ: True})
+#: ``Session.info`` key of the fast path switch (see the module docstring).
+_FAST_PATH = "common.db.fast_path"
+#: Statements the fast path keeps compiled, the least recently used dropped beyond it.
+COMPILED_CACHE_SIZE = 512
 
 
 def fetch_one(
-    session: Session, statement: ClauseElement, parameters: Mapping[str, Any]
-) -> tuple[Any, ...] | None:
-    """The first row of a plain read, which the driver runs on the unit of work's connection.
+    session: Session, statement: Executable, parameters: Mapping[str, Any]
+) -> Sequence[Any] | None:
+    """The first row of a read, or ``None``: ``session.execute(statement, parameters).first()``.
 
-    For the few single-row lookups every request makes (a bearer token, the resource asked
-    for): the statement is compiled once, the server prepares it on its first run on each
-    connection, and none of SQLAlchemy's per-statement work is done, which costs about as much
-    again as the round trip itself. Like a :func:`plain_read` it opens no transaction, and
-    inside one it runs in it. Values pass to and from the driver untouched (no column type
-    processes them), so select and compare only columns whose Python types psycopg handles
-    itself: uuid, bytes, str, numbers, timezone-aware datetimes (a naive one raises
-    ``ValueError``). A lost connection raises :class:`~common.errors.Unavailable` and leaves
-    the pool; other database errors raise SQLAlchemy's exceptions, as ``Session.execute``
-    does. ``DATABASE_ECHO`` does not show these statements.
+    With the fast path on, the driver runs it (see the module docstring); it then opens no
+    transaction, or runs in the one already open. Values then pass to and from the driver
+    untouched (no column type processes them), so select and compare only columns whose
+    Python types psycopg handles itself: uuid, bytes, str, numbers, timezone-aware datetimes
+    (a naive one raises ``ValueError``).
     """
+    if not session.info.get(_FAST_PATH):
+        row: Sequence[Any] | None = session.execute(statement, parameters).first()
+        return row
     return _run_on_driver(session, statement, parameters, write=False)
 
 
 def execute_one(
-    session: Session, statement: ClauseElement, parameters: Mapping[str, Any]
-) -> tuple[Any, ...] | None:
-    """Run a write through the driver, in the unit of work's transaction; its first row.
+    session: Session, statement: Executable, parameters: Mapping[str, Any]
+) -> Sequence[Any] | None:
+    """Run a write in the unit of work's transaction; its first row, or ``None``.
 
-    :func:`fetch_one` for the writes a frequent request makes (a sign-up's ``INSERT ...
-    RETURNING``, a job's enqueueing): it opens the unit of work's transaction as any
-    statement but a plain read does, and the unit of work commits or rolls it back as usual.
-    The row is None when the statement returns none. The same rules for values and errors
-    as :func:`fetch_one`'s apply: column types do not process the values, so a type's own
-    checks (``UTCDateTime``'s) do not run, except that naive datetimes are refused.
+    ``session.execute(statement, parameters)``; with the fast path on, the driver runs it, in
+    the unit of work's transaction, with :func:`fetch_one`'s rules for values.
     """
+    if not session.info.get(_FAST_PATH):
+        result = session.execute(statement, parameters)
+        if isinstance(result, CursorResult) and not result.returns_rows:
+            return None  # a write without RETURNING
+        row: Sequence[Any] | None = result.first()
+        return row
     return _run_on_driver(session, statement, parameters, write=True)
 
 
 def _run_on_driver(
-    session: Session, statement: ClauseElement, parameters: Mapping[str, Any], *, write: bool
-) -> tuple[Any, ...] | None:
+    session: Session, statement: Executable, parameters: Mapping[str, Any], *, write: bool
+) -> Sequence[Any] | None:
     for name, value in parameters.items():
         if isinstance(value, dt.datetime) and value.tzinfo is None:
             raise ValueError(f"naive datetime given for {name!r}")
     connection = session.connection()
-    sql, literals = _driver_sql(statement, connection.dialect)
+    sql, literals = _COMPILED.get(cast(ClauseElement, statement), connection.dialect)
     values = {**literals, **parameters} if literals else parameters
     driver: psycopg.Connection[tuple[Any, ...]] | None = connection.connection.driver_connection
     if driver is None:  # pragma: no cover - only an invalidated connection has none
         raise Unavailable("the database is unavailable")
+    prepare = bool(session.info.get(_PREPARED, True))
     try:
-        if write and driver.autocommit:  # as _transaction_unless_plain_read does
+        if write and driver.autocommit:  # as _transaction_at_first_write does
             driver.autocommit = False
         with driver.cursor() as cursor:
-            cursor.execute(sql, values, prepare=True)
+            cursor.execute(sql, values, prepare=prepare)
             result = cursor.pgresult  # its status costs less than building ``description``
             if result is None or result.status != psycopg.pq.ExecStatus.TUPLES_OK:
                 return None
@@ -190,17 +180,40 @@ def _run_on_driver(
         raise DBAPIError.instance(sql, dict(values), exc, psycopg.Error) from exc
 
 
-_compiled: dict[int, tuple[ClauseElement, str, dict[str, Any]]] = {}
+class _CompiledCache:
+    """Statements compiled for the driver, by identity, at most ``size`` of them.
 
+    A statement built once and reused (the way to write the hot queries) is compiled once; one
+    built anew for every call costs a compilation each time, and the oldest entries make room.
+    """
 
-def _driver_sql(statement: ClauseElement, dialect: Dialect) -> tuple[str, dict[str, Any]]:
-    """``statement`` as the driver's SQL and its literal values, compiled on first use."""
-    found = _compiled.get(id(statement))
-    if found is None or found[0] is not statement:  # the statement is kept, so ids stay unique
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[int, tuple[ClauseElement, str, dict[str, Any]]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, statement: ClauseElement, dialect: Dialect) -> tuple[str, dict[str, Any]]:
+        with self._lock:
+            found = self._entries.get(id(statement))
+            if found is not None and found[0] is statement:  # kept, so its id is its own
+                self._entries.move_to_end(id(statement))
+                return found[1], found[2]
         compiled = statement.compile(dialect=dialect)
-        found = (statement, str(compiled), dict(compiled.params))
-        _compiled[id(statement)] = found
-    return found[1], found[2]
+        entry = (statement, str(compiled), dict(compiled.params))
+        with self._lock:
+            self._entries[id(statement)] = entry
+            self._entries.move_to_end(id(statement))
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return entry[1], entry[2]
+
+
+_COMPILED = _CompiledCache(COMPILED_CACHE_SIZE)
+#: ``Session.info`` key: whether the fast path asks the server to prepare its statements.
+_PREPARED = "common.db.prepared_statements"
 
 
 class Database:
@@ -219,25 +232,45 @@ class Database:
     after a look at its socket (no round trip): one the server has hung up on, as it does to
     every connection when it restarts, is replaced there, so a restart costs no unit of work
     an error.
+
+    ``fast_path`` turns on the opt-in of the module docstring. ``prepared_statements=False``
+    has nothing prepared on the server, for a pooler that cannot keep prepared statements
+    (PgBouncer in transaction mode before 1.21).
     """
 
     def __init__(
-        self, url: str, *, pool_size: int = 5, echo: bool = False, timeout: float = 5.0
+        self,
+        url: str,
+        *,
+        pool_size: int = 5,
+        echo: bool = False,
+        timeout: float = 5.0,
+        fast_path: bool = False,
+        prepared_statements: bool = True,
     ) -> None:
         self.watchdog = StatementWatchdog(timeout, probe=self._probe)
+        connect_args: dict[str, Any] = {"connect_timeout": max(2, math.ceil(timeout))}
+        if not prepared_statements:
+            connect_args["prepare_threshold"] = None  # psycopg prepares none on its own
         self.engine: Engine = create_engine(
             normalize_url(url),
             pool_size=2 * pool_size,
             max_overflow=0,
             pool_timeout=timeout,
             echo=echo,
-            connect_args={"connect_timeout": max(2, math.ceil(timeout))},
+            connect_args=connect_args,
         )
+        self.fast_path = fast_path
         event.listen(self.engine, "do_connect", self._connect)
         event.listen(self.engine, "handle_error", _as_service_error)
         event.listen(self.engine, "checkout", self._check_out)
-        event.listen(self.engine, "before_cursor_execute", _transaction_unless_plain_read)
-        self._factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        if fast_path:
+            event.listen(self.engine, "before_cursor_execute", _transaction_at_first_write)
+        self._factory = sessionmaker(
+            bind=self.engine,
+            expire_on_commit=False,
+            info={_FAST_PATH: fast_path, _PREPARED: prepared_statements},
+        )
         self.sessions: scoped_session[Session] = scoped_session(self._factory)
 
     def _connect(
@@ -254,9 +287,14 @@ class Database:
         return connection
 
     def _check_out(self, dbapi_connection: Any, entry: ConnectionPoolEntry, proxy: Any) -> None:
-        """Pool hook: see :func:`_autocommit_until_needed`; none while the server is quiet."""
+        """Pool hook: none while the server is quiet; one that is closed, or that the server
+        hung up on, is replaced (the pool retries on this error with a new connection). With
+        the fast path, a connection leaves the pool in autocommit, outside any transaction."""
         self._fail_fast_while_quiet()
-        _autocommit_until_needed(dbapi_connection, entry, proxy)
+        if dbapi_connection.closed or _hung_up(dbapi_connection):
+            raise DisconnectionError("the connection was closed")
+        if self.fast_path and not dbapi_connection.autocommit:
+            dbapi_connection.autocommit = True
 
     def _fail_fast_while_quiet(self) -> None:
         if self.watchdog.quiet:
@@ -306,18 +344,6 @@ class Database:
         return True
 
 
-def _autocommit_until_needed(dbapi_connection: Any, entry: ConnectionPoolEntry, proxy: Any) -> None:
-    """Pool hook: a connection leaves the pool outside any transaction, in autocommit.
-
-    One that is closed, or that the server has hung up on, is replaced (the pool retries on
-    this error with a new connection).
-    """
-    if dbapi_connection.closed or _hung_up(dbapi_connection):
-        raise DisconnectionError("the connection was closed")
-    if not dbapi_connection.autocommit:
-        dbapi_connection.autocommit = True
-
-
 def _hung_up(dbapi_connection: Any) -> bool:
     """Whether an idle connection's socket has something to read: nothing is owed to an idle
     client, so that is the server saying goodbye (a FATAL message, or the connection's end)."""
@@ -330,7 +356,7 @@ def _hung_up(dbapi_connection: Any) -> bool:
     return bool(readable)
 
 
-def _transaction_unless_plain_read(
+def _transaction_at_first_write(
     connection: Connection,
     cursor: Any,
     statement: str,
@@ -338,17 +364,18 @@ def _transaction_unless_plain_read(
     context: ExecutionContext | None,
     executemany: bool,
 ) -> None:
-    """Engine hook: any statement but a :func:`plain_read` opens the transaction first.
+    """Engine hook (fast path): any statement SQLAlchemy runs opens the transaction first.
 
-    Leaving autocommit makes the driver send ``BEGIN`` before this statement; the
-    connection stays in the transaction until it goes back to the pool. A connection
-    someone put in ``AUTOCOMMIT`` on purpose (an isolation level) is left alone.
+    Only :func:`fetch_one`'s reads, which the driver runs, go without one. Leaving autocommit
+    makes the driver send ``BEGIN`` before this statement; the connection stays in the
+    transaction until it goes back to the pool. A connection someone put in ``AUTOCOMMIT``
+    on purpose (an isolation level) is left alone.
     """
     dbapi_connection = cursor.connection
     if not dbapi_connection.autocommit:
         return
     options = context.execution_options if context is not None else {}
-    if options.get(_PLAIN_READ) or options.get("isolation_level") == "AUTOCOMMIT":
+    if options.get("isolation_level") == "AUTOCOMMIT":
         return
     dbapi_connection.autocommit = False
 

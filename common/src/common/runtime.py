@@ -43,6 +43,8 @@ class ServiceRuntime(abc.ABC, Generic[SettingsT, ServicesT]):
             pool_size=settings.database_pool_size,
             echo=settings.database_echo,
             timeout=settings.database_timeout_seconds,
+            fast_path=settings.database_fast_path,
+            prepared_statements=settings.database_prepared_statements,
         )
         #: The time source of every service; tests replace it to travel in time.
         self.clock: Callable[[], dt.datetime] = utcnow
