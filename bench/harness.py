@@ -2,11 +2,11 @@
 
 Generates, in a temporary folder, N tests that each register a user through the service
 layer and read it back, and N tests that touch no database, then runs them serially and
-with xdist: on this project's harness (a savepoint per test in the worker's one transaction,
-rolled back, the code under test committing through savepoints of its own, the savepoint
-commands sent with the next statement), on a plain SAVEPOINT fixture (a transaction per test
-on an ordinary connection, the session joining it through savepoints, as commonly written),
-and with the usual alternative (real commits and ``TRUNCATE`` after each test).
+with xdist: on this project's harness as it comes (a savepoint per test in the worker's one
+transaction, rolled back, the code under test committing through savepoints of its own), on
+the harness with its opt-in ``pg_harness_pipeline = true`` (the savepoint commands sent with
+the next statement, the rollback not waited for), and with the usual alternative (real commits
+and ``TRUNCATE`` after each test).
 
 Per-test figures are the steady state: inside pytest, the time from the first test's call to
 the last test's call, over the tests in between (each interval holds one test's call, its
@@ -15,9 +15,10 @@ start-up and collection, the last test's teardown (the database dropped), and wh
 before the first test's call (the worker database cloned from the template, the app
 bootstrapped), which is printed on its own line as the start-up.
 
-The two serial runs the overhead line compares (no database, harness) are repeated in
-alternation, ``--rounds`` times each, and their medians are printed: on a shared machine one
-run can be a fraction of a millisecond per test off, which is as much as the target leaves.
+The serial runs the overhead lines compare (no database, the harness, the harness pipelined)
+are repeated in alternation, ``--rounds`` times each, and their medians are printed: on a
+shared machine one run can be a fraction of a millisecond per test off, which is as much as
+the target leaves.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTEST_INI = """\
 [pytest]
 pg_harness = true
+pg_harness_pipeline = {pipeline}
 filterwarnings = error
 addopts = -q -p no:randomly -p no:cacheprovider
 """
@@ -69,36 +71,6 @@ HARNESS_CONFTEST = """
 from tests.conftest import (  # the project's own fixtures, unchanged
     factories, pytest_pg_harness_build_schema, runtime, services, session, settings,
 )
-"""
-
-PLAIN_SAVEPOINT_CONFTEST = """
-import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.pool import StaticPool
-
-from tests.conftest import pytest_pg_harness_build_schema, runtime, settings
-
-
-@pytest.fixture(scope="session")
-def plain_connection(pg_database_url):
-    engine = create_engine(pg_database_url, poolclass=StaticPool)
-    with engine.connect() as connection:
-        yield connection
-    engine.dispose()
-
-
-@pytest.fixture
-def session(runtime, plain_connection):
-    transaction = plain_connection.begin()
-    runtime.database.bind_to(plain_connection)  # join_transaction_mode="create_savepoint"
-    yield runtime.database.session
-    runtime.database.remove_session()
-    transaction.rollback()
-
-
-@pytest.fixture
-def services(runtime, session):
-    return runtime.services()
 """
 
 TRUNCATE_CONFTEST = """
@@ -147,11 +119,25 @@ def test_no_database(n):
 """
 
 
-def _write(folder: Path, conftest: str, test_file: str, test_body: str) -> None:
+class Suite(NamedTuple):
+    conftest: str
+    test_file: str
+    body: str
+    pipeline: bool = False
+
+
+def _write(folder: Path, suite: Suite, count: int) -> None:
     folder.mkdir(parents=True)
-    (folder / "pytest.ini").write_text(PYTEST_INI)
-    (folder / "conftest.py").write_text(textwrap.dedent(conftest) + TIMING_PLUGIN)
-    (folder / test_file).write_text(textwrap.dedent(test_body))
+    pipeline = "true" if suite.pipeline else "false"
+    (folder / "pytest.ini").write_text(PYTEST_INI.format(pipeline=pipeline))
+    (folder / "conftest.py").write_text(textwrap.dedent(suite.conftest) + TIMING_PLUGIN)
+    (folder / suite.test_file).write_text(textwrap.dedent(suite.body.format(count=count)))
+
+
+FLOOR = "no database"
+HARNESS = "harness"
+PIPELINED = "harness, pipelined"
+TRUNCATE = "TRUNCATE per test"
 
 
 class Timing(NamedTuple):
@@ -194,10 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-harness-") as tmp:
         base = Path(tmp)
         suites = {
-            "no database": (HARNESS_CONFTEST, "test_nodb.py", NO_DB_TEST),
-            "harness (rollback)": (HARNESS_CONFTEST, "test_db.py", DB_TEST),
-            "plain SAVEPOINT": (PLAIN_SAVEPOINT_CONFTEST, "test_db.py", DB_TEST),
-            "TRUNCATE per test": (TRUNCATE_CONFTEST, "test_db.py", DB_TEST),
+            FLOOR: Suite(HARNESS_CONFTEST, "test_nodb.py", NO_DB_TEST),
+            HARNESS: Suite(HARNESS_CONFTEST, "test_db.py", DB_TEST),
+            PIPELINED: Suite(HARNESS_CONFTEST, "test_db.py", DB_TEST, pipeline=True),
+            TRUNCATE: Suite(TRUNCATE_CONFTEST, "test_db.py", DB_TEST),
         }
         results: dict[str, tuple[float, float]] = {}
         print(
@@ -205,11 +191,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("  ms/test: steady state; start-up: once per run, before the first test's call")
         folders: dict[str, Path] = {}
-        for index, (name, (conftest, test_file, body)) in enumerate(suites.items()):
+        for index, (name, suite) in enumerate(suites.items()):
             folders[name] = base / f"suite{index}"
-            _write(folders[name], conftest, test_file, body.format(count=count))
-        # The two serial runs the target compares: alternating, so both see the same machine.
-        repeated = ("no database", "harness (rollback)")
+            _write(folders[name], suite, count)
+        # The serial runs the overhead lines compare: alternating, so all see the same machine.
+        repeated = (FLOOR, HARNESS, PIPELINED)
         serial_runs: dict[str, list[Timing]] = {name: [] for name in repeated}
         for _ in range(rounds):
             for name in repeated:
@@ -226,13 +212,13 @@ def main(argv: list[str] | None = None) -> int:
             parallel = _run(folder, workers, count)
             results[name] = (serial.per_test_ms, parallel.per_test_ms)
             print(
-                f"  {name:<20} serial {serial.per_test_ms:7.2f} ms/test"
+                f"  {name:<28} serial {serial.per_test_ms:7.2f} ms/test"
                 f"   xdist {parallel.per_test_ms:7.2f} ms/test"
                 f"   start-up {serial.startup_ms:5.0f} ms serial, {parallel.startup_ms:5.0f} ms xdist"
             )
         if rounds > 1:
             print(
-                f"  (serial no database and harness: medians of {rounds} alternating runs; "
+                f"  (serial {', '.join(repeated)}: medians of {rounds} alternating runs; "
                 + "; ".join(
                     f"{name}: " + " ".join(f"{run.per_test_ms:.2f}" for run in runs)
                     for name, runs in serial_runs.items()
@@ -240,18 +226,20 @@ def main(argv: list[str] | None = None) -> int:
                 + ")"
             )
 
-    floor_serial, floor_parallel = results["no database"]
-    harness_serial, harness_parallel = results["harness (rollback)"]
-    plain_serial, plain_parallel = results["plain SAVEPOINT"]
-    truncate_serial, truncate_parallel = results["TRUNCATE per test"]
-    print(f"serial harness overhead: {harness_serial - floor_serial:.2f} ms/test (target 1.50)")
-    print(f"xdist harness overhead: {harness_parallel - floor_parallel:.2f} ms/test")
+    floor_serial, floor_parallel = results[FLOOR]
+    harness_serial, harness_parallel = results[HARNESS]
+    pipelined_serial, pipelined_parallel = results[PIPELINED]
+    truncate_serial, truncate_parallel = results[TRUNCATE]
     harness_cost = (harness_serial - floor_serial, harness_parallel - floor_parallel)
-    plain_cost = (plain_serial - floor_serial, plain_parallel - floor_parallel)
+    pipelined_cost = (pipelined_serial - floor_serial, pipelined_parallel - floor_parallel)
     print(
-        f"plain SAVEPOINT fixture overhead: {plain_cost[0]:.2f} ms/test serial "
-        f"({plain_cost[0] / harness_cost[0]:.1f}x the harness's), {plain_cost[1]:.2f} xdist "
-        f"({plain_cost[1] / harness_cost[1]:.1f}x)"
+        f"harness overhead: {harness_cost[0]:.2f} ms/test serial (target 1.50), "
+        f"{harness_cost[1]:.2f} xdist"
+    )
+    print(
+        f"pipelined harness overhead (pg_harness_pipeline = true): {pipelined_cost[0]:.2f} "
+        f"ms/test serial ({ratio(pipelined_cost[0], harness_cost[0])} the default's), "
+        f"{pipelined_cost[1]:.2f} xdist ({ratio(pipelined_cost[1], harness_cost[1])})"
     )
     print(
         f"TRUNCATE / harness: {truncate_serial / harness_serial:.1f}x serial, "
@@ -262,6 +250,11 @@ def main(argv: list[str] | None = None) -> int:
         f"TRUNCATE {truncate_serial / truncate_parallel:.1f}x"
     )
     return 0
+
+
+def ratio(part: float, whole: float) -> str:
+    """``part`` as a multiple of ``whole`` (overheads can be near zero, or below it)."""
+    return f"{part / whole:.2f}x" if whole > 0 else "n/a"
 
 
 if __name__ == "__main__":

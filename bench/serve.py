@@ -11,6 +11,11 @@ for a bounded time:
 * ``REST GET /v1/notes/{id}``: with the bearer token, so a token lookup and the note's;
 * ``gRPC GetNote``: the same through the interceptors.
 
+``--versus NAME=VALUE`` starts a second pair of servers with that setting changed (say
+``DATABASE_FAST_PATH=true``) and measures both pairs in every round, in alternating order, so
+the two are compared side by side under the same conditions; the report adds each scenario's
+ratio of the second to the first.
+
 REST is loaded by wrk when it is on ``PATH``, else by :mod:`bench.load`'s Python client;
 gRPC always by :mod:`bench.load`. Each figure printed is the median over the rounds, with
 each API's throughput as a fraction of the floor's, and the targets it is held to.
@@ -375,9 +380,9 @@ class Options:
 
 
 def scenarios(
-    options: Options, database_url: str, servers: Servers, seed: Seed
+    options: Options, database_url: str, servers: Servers, seed: Seed, *, floor: bool = True
 ) -> dict[str, Callable[[], Run]]:
-    """What each round measures, in order."""
+    """What each round measures, in order (the floor, which needs no server, when asked)."""
     port = servers.rest_url.rsplit(":", 1)[1]
     auth = f"Authorization: Bearer {seed.token}"
     timing = {"warmup": options.warmup, "duration": options.duration}
@@ -420,7 +425,11 @@ def scenarios(
             **timing,
         ),
     }
-    return {name: run for name, run in every.items() if SHORT_NAMES[name] in options.only}
+    return {
+        name: run
+        for name, run in every.items()
+        if SHORT_NAMES[name] in options.only and (floor or name != FLOOR)
+    }
 
 
 # -- the report ------------------------------------------------------------------------------------
@@ -452,8 +461,20 @@ def table(results: dict[str, list[Run]]) -> str:
     return "\n".join(lines)
 
 
-def _round_line(number: int, results: dict[str, Run]) -> str:
-    return f"round {number}: " + "; ".join(
+def comparison(first: dict[str, list[Run]], second: dict[str, list[Run]], versus: str) -> str:
+    """Each scenario both pairs ran: the second's medians as a multiple of the first's."""
+    header = f"{'scenario':<30} {'req/s':>16} {'p99 ms':>16}"
+    lines = [f"with {versus} / as configured (medians)", header, "-" * len(header)]
+    for name in (name for name in first if name in second):
+        a, b = median_run(first[name]), median_run(second[name])
+        faster = ratio(b.per_second, a.per_second)
+        tail = ratio(b.p99_ms, a.p99_ms)
+        lines.append(f"{name:<30} {f'x{faster:.2f}':>16} {f'x{tail:.2f}':>16}")
+    return "\n".join(lines)
+
+
+def _round_line(number: int, results: dict[str, Run], label: str = "") -> str:
+    return f"round {number}{label}: " + "; ".join(
         f"{name} {run.per_second:,.0f}/s p99 {_ms(run.p99_ms)} ms" for name, run in results.items()
     )
 
@@ -485,6 +506,11 @@ def _parser() -> argparse.ArgumentParser:
         help="a setting for both servers, e.g. GRPC_MAX_WORKERS=16 (repeatable)",
     )
     parser.add_argument(
+        "--versus",
+        metavar="NAME=VALUE",
+        help="also run servers with this setting changed and compare, e.g. DATABASE_FAST_PATH=true",
+    )
+    parser.add_argument(
         "--only",
         action="append",
         choices=sorted(SHORT_NAMES.values()),
@@ -502,6 +528,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.duration <= 0 or args.warmup < 0:
         sys.exit("--duration must be positive and --warmup not negative")
     overrides = dict(item.partition("=")[::2] for item in args.server_env)
+    if args.versus is not None and not args.versus.partition("=")[2]:
+        sys.exit("--versus takes NAME=VALUE")
     wrk = None if args.python_client else shutil.which("wrk")
     options = Options(
         connections=args.connections,
@@ -516,7 +544,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logs = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     try:
-        return _bench(options, overrides, logs)
+        return _bench(options, overrides, logs, args.versus)
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -527,16 +555,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(logs, ignore_errors=True)
 
 
-def _bench(options: Options, overrides: dict[str, str], logs: Path) -> int:
+def _bench(options: Options, overrides: dict[str, str], logs: Path, versus: str | None) -> int:
     started = time.monotonic()
     with bench_database() as (url, description, scratch):
         seed = migrate_and_seed(url)
         try:
-            with running_servers(url, overrides, logs) as servers:
+            with contextlib.ExitStack() as stack:
+                (logs / "first").mkdir()
+                servers = stack.enter_context(running_servers(url, overrides, logs / "first"))
                 check_answers(servers, seed)
+                other: Servers | None = None
+                if versus is not None:
+                    (logs / "second").mkdir()
+                    name, _, value = versus.partition("=")
+                    changed = {**overrides, name: value}
+                    other = stack.enter_context(running_servers(url, changed, logs / "second"))
+                    check_answers(other, seed)
                 load = f"wrk ({options.wrk})" if options.wrk else "Python (bench.load)"
                 print(f"database: {description}")
                 print(f"servers: {servers.description}")
+                if other is not None:
+                    print(f"and, with {versus}: {other.description}")
                 print(
                     f"load: {options.connections} connections; REST by {load}, gRPC by "
                     f"bench.load (grpc.aio) in {options.grpc_processes} process(es) x "
@@ -545,19 +584,46 @@ def _bench(options: Options, overrides: dict[str, str], logs: Path) -> int:
                     f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}"
                 )
                 runs = scenarios(options, url, servers, seed)
-                results: dict[str, list[Run]] = {name: [] for name in runs}
-                for number in range(1, options.rounds + 1):
-                    this_round = {name: run() for name, run in runs.items()}
-                    for name, run in this_round.items():
-                        results[name].append(run)
-                    print(_round_line(number, this_round), flush=True)
+                other_runs = (
+                    {} if other is None else scenarios(options, url, other, seed, floor=False)
+                )
+                first, second = measure_rounds(options, runs, other_runs, f" with {versus}")
         finally:
             if not scratch:
                 delete_seed(url, seed)
     print()
-    print(table(results))
+    print(table(first))
+    if versus is not None:
+        print()
+        print(f"with {versus}:")
+        floor = {FLOOR: first[FLOOR]} if FLOOR in first else {}
+        print(table({**floor, **second}))
+        print()
+        print(comparison(first, second, versus))
     print(f"({time.monotonic() - started:.0f} s in all)")
     return 0
+
+
+def measure_rounds(
+    options: Options,
+    runs: dict[str, Callable[[], Run]],
+    other_runs: dict[str, Callable[[], Run]],
+    other_label: str,
+) -> tuple[dict[str, list[Run]], dict[str, list[Run]]]:
+    """Every round runs both sets of scenarios, the second first in every other round, so
+    neither is always measured on a warmer (or more tired) machine."""
+    first: dict[str, list[Run]] = {name: [] for name in runs}
+    second: dict[str, list[Run]] = {name: [] for name in other_runs}
+    for number in range(1, options.rounds + 1):
+        order = [(runs, first, ""), (other_runs, second, other_label)]
+        for scenario_runs, results, label in order if number % 2 else order[::-1]:
+            if not scenario_runs:
+                continue
+            this_round = {name: run() for name, run in scenario_runs.items()}
+            for name, run in this_round.items():
+                results[name].append(run)
+            print(_round_line(number, this_round, label), flush=True)
+    return first, second
 
 
 if __name__ == "__main__":

@@ -122,7 +122,7 @@ class _HermeticSettings(Settings):
 
 @pytest.fixture(scope="session")
 def settings(request: pytest.FixtureRequest, pg_database_url: str) -> Settings:
-    fast_path = bool(request.config.getoption("database_fast_path"))
+    fast_path = bool(request.config.getoption("database_fast_path", default=False))
     return make_test_settings(pg_database_url, database_fast_path=fast_path)
 
 

@@ -1,27 +1,76 @@
-"""The harness's connection: savepoints sent with the next statement, with the same effects.
+"""The harness's connections: the default plain one, and the opt-in pipelined one
+(``pg_harness_pipeline = true``), whose savepoint commands go with the next statement with the
+same effects.
 
-Through the worker's real connection (``pg_transaction``), on a table of the test's own.
+Through real connections to the worker's database, each test in a test transaction
+(``pg_test_transaction``), on a table of the test's own.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import psycopg
 import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DataError, DBAPIError
 
-from common.testing.connection import HarnessConnection, harness_connection
+from common.testing.connection import (
+    HarnessConnection,
+    connect_engine,
+    harness_connection,
+    is_harness_connection,
+)
 from common.testing.plugin import pg_test_transaction
 from tests.integration.harness_projects import MARKER_SCHEMA
 
 
+@pytest.fixture(scope="module")
+def pipelined_connection(pg_database_url: str) -> Iterator[Connection]:
+    """A connection as ``pg_connection`` is with ``pg_harness_pipeline = true``."""
+    engine = connect_engine(pg_database_url)
+    with engine.connect() as connection:
+        yield connection
+    engine.dispose()
+
+
 @pytest.fixture
-def marks(pg_transaction: Connection) -> Connection:
-    """``pg_transaction`` with an empty table ``marks (value text)``, dropped with the test."""
-    pg_transaction.execute(text("CREATE TABLE marks (value text)"))
-    return pg_transaction
+def pipelined(pipelined_connection: Connection) -> Iterator[Connection]:
+    with pg_test_transaction(pipelined_connection) as connection:
+        yield connection
+
+
+@pytest.fixture(params=["plain", "pipelined"])
+def either(
+    request: pytest.FixtureRequest, pg_transaction: Connection, pipelined_connection: Connection
+) -> Iterator[Connection]:
+    """The default connection (``pg_transaction``), then the opt-in one."""
+    if request.param == "plain":
+        yield pg_transaction
+        return
+    with pg_test_transaction(pipelined_connection) as connection:
+        yield connection
+
+
+@pytest.fixture
+def marks(pipelined: Connection) -> Connection:
+    """A pipelined connection with an empty table ``marks (value text)``, undone after the test."""
+    pipelined.execute(text("CREATE TABLE marks (value text)"))
+    return pipelined
+
+
+@pytest.fixture
+def either_marks(either: Connection) -> Connection:
+    either.execute(text("CREATE TABLE marks (value text)"))
+    return either
+
+
+def test_pg_connection_is_plain_unless_the_pipeline_is_asked_for(
+    request: pytest.FixtureRequest, pg_connection: Connection
+) -> None:
+    asked = bool(request.config.getini("pg_harness_pipeline"))  # false unless -o says so
+    assert is_harness_connection(pg_connection) is asked
 
 
 def insert(connection: Connection, value: str) -> None:
@@ -88,17 +137,18 @@ def test_a_savepoint_opened_before_anything_ran_in_the_one_around_it_is_that_one
     assert values(marks) == []
 
 
-def test_a_tests_first_unit_of_work_sends_no_savepoint(pg_transaction: Connection) -> None:
-    driver = driver_of(pg_transaction)
-    with pg_transaction.begin_nested():
+def test_a_tests_first_unit_of_work_sends_no_savepoint(pipelined: Connection) -> None:
+    driver = driver_of(pipelined)
+    with pipelined.begin_nested():
         assert not any(command.startswith(b'SAVEPOINT "sa_') for command in driver.queued)
-        pg_transaction.execute(text("SELECT 1"))
+        pipelined.execute(text("SELECT 1"))
     assert driver.savepoints[-1].name == "pg_harness_test"
 
 
 def test_commits_and_rollbacks_of_the_code_under_test_keep_their_meaning(
-    marks: Connection,
+    either_marks: Connection,
 ) -> None:
+    marks = either_marks
     with marks.begin_nested():  # committed
         insert(marks, "kept")
     nested = marks.begin_nested()
@@ -162,12 +212,25 @@ def test_an_error_in_commands_sent_without_waiting_is_raised_by_the_next_stateme
     assert "never opened" in str(raised.value.orig)
 
 
-def test_a_test_transaction_inside_another_joins_it(pg_transaction: Connection) -> None:
-    pg_transaction.execute(text("CREATE TABLE joined (n int)"))
-    with pg_test_transaction(pg_transaction) as inner:  # as a fixture of the project's does
+def test_a_test_transaction_inside_another_joins_it(either: Connection) -> None:
+    either.execute(text("CREATE TABLE joined (n int)"))
+    with pg_test_transaction(either) as inner:  # as a fixture of the project's does
         inner.execute(text("INSERT INTO joined VALUES (1)"))
     # Neither started nor ended the test: what ran before and inside it is still there.
-    assert pg_transaction.execute(text("SELECT count(*) FROM joined")).scalar() == 1
+    assert either.execute(text("SELECT count(*) FROM joined")).scalar() == 1
+
+
+def test_savepoints_the_code_under_test_leaves_open_are_undone_with_the_test(
+    pg_connection: Connection,
+) -> None:
+    with pg_test_transaction(pg_connection) as connection:
+        connection.execute(text("CREATE TABLE left_open (n int)"))
+        connection.begin_nested()
+        connection.execute(text("INSERT INTO left_open VALUES (1)"))
+        connection.begin_nested()  # never committed nor rolled back
+    assert pg_connection.get_nested_transaction() is None
+    missing = pg_connection.execute(text("SELECT to_regclass('left_open')")).scalar()
+    assert missing is None
 
 
 def prepared(connection: Connection, statement: str) -> list[str]:
@@ -223,7 +286,7 @@ ISOLATION_TESTS = """
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from common.testing.connection import harness_connection
+from common.testing.connection import harness_connection, is_harness_connection
 
 
 def test_1_writes_and_commits_in_a_savepoint(pg_transaction):
@@ -233,8 +296,9 @@ def test_1_writes_and_commits_in_a_savepoint(pg_transaction):
 
 
 def test_2_holds_no_lock_of_it_and_sees_nothing_of_it(pg_transaction, pg_database_url):
-    # Test 1's rollback was sent as it ended, and confirmed before this test's fixtures.
-    assert not harness_connection(pg_transaction).unsettled
+    if is_harness_connection(pg_transaction):
+        # Test 1's rollback was sent as it ended, and confirmed before this test's fixtures.
+        assert not harness_connection(pg_transaction).unsettled
     other = create_engine(pg_database_url, poolclass=NullPool)
     try:
         with other.begin() as connection:  # fails at once if test 1's lock were still held
@@ -254,10 +318,11 @@ def test_4_still_isolated_after_that(pg_transaction, pg_database_url):
 """
 
 
+@pytest.mark.parametrize("pipeline", ["false", "true"])
 def test_each_test_undoes_its_writes_and_releases_its_locks_when_it_ends(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, pg_database_url: str
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, pg_database_url: str, pipeline: str
 ) -> None:
-    pytester.makeini("[pytest]\npg_harness = true\n")
+    pytester.makeini(f"[pytest]\npg_harness = true\npg_harness_pipeline = {pipeline}\n")
     pytester.makeconftest(MARKER_SCHEMA)
     pytester.makepyfile(test_isolation=ISOLATION_TESTS)
     monkeypatch.setenv("TEST_DATABASE_URL", pg_database_url)

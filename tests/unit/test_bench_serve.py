@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pytest
 
 from bench.load import Window, parse_wrk
+from bench.serve import Options, comparison, measure_rounds
 from bench.stats import Run, Target, median_run, percentile, ratio
 
 WRK_OUTPUT = """\
@@ -72,3 +74,40 @@ def test_a_window_keeps_only_requests_inside_it() -> None:
     window.loop(lambda: True)
     assert window.latencies_ms == []
     assert window.errors == 0
+
+
+def _options(rounds: int) -> Options:
+    return Options(
+        connections=1,
+        duration=1,
+        warmup=0,
+        rounds=rounds,
+        client_processes=1,
+        grpc_processes=1,
+        grpc_channels=1,
+        wrk=None,
+    )
+
+
+def test_a_comparison_alternates_which_servers_go_first(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    order: list[str] = []
+
+    def run(label: str, per_second: float) -> Callable[[], Run]:
+        def measured() -> Run:
+            order.append(label)
+            return Run(per_second, 1, 2)
+
+        return measured
+
+    first, second = measure_rounds(
+        _options(rounds=3), {"rest": run("a", 100)}, {"rest": run("b", 150)}, " with X=1"
+    )
+    assert order == ["a", "b", "b", "a", "a", "b"]
+    assert first == {"rest": [Run(100, 1, 2)] * 3}
+    assert second == {"rest": [Run(150, 1, 2)] * 3}
+    assert "round 2 with X=1: rest 150/s" in capsys.readouterr().out
+    report = comparison(first, second, "X=1").splitlines()
+    assert report[0] == "with X=1 / as configured (medians)"
+    assert report[-1].split() == ["rest", "x1.50", "x1.00"]

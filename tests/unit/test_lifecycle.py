@@ -53,7 +53,7 @@ def test_a_failing_hook_does_not_stop_the_others(caplog: pytest.LogCaptureFixtur
     assert sum("broken" in record.getMessage() for record in caplog.records) == 2
 
 
-def test_settling_for_serving_collects_once_and_freezes_what_is_left() -> None:
+def test_settling_for_serving_when_asked_collects_once_and_freezes_what_is_left() -> None:
     class Node:
         def __init__(self) -> None:
             self.me = self  # a cycle: only the collector frees it
@@ -62,7 +62,10 @@ def test_settling_for_serving_collects_once_and_freezes_what_is_left() -> None:
     kept, garbage = Node(), weakref.ref(Node())
     assert garbage() is not None
     try:
-        settle_for_serving()
+        settle_for_serving(freeze_heap=False)
+        assert garbage() is not None  # off: nothing collected
+        assert gc.get_freeze_count() == 0
+        settle_for_serving(freeze_heap=True)
         assert garbage() is None  # collected first
         assert gc.get_freeze_count() > 0
         assert all(kept not in gc.get_objects(generation) for generation in (0, 1, 2))

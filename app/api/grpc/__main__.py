@@ -81,7 +81,7 @@ def _serve(
         settings, health_servicer=health_servicer, share_port=share_port, runtime=runtime
     )
     port = server.add_insecure_port(grpc_address(settings.grpc_host, settings.grpc_port))
-    settle_for_serving()
+    settle_for_serving(settings.gc_freeze_after_startup)
     server.start()
     address = grpc_address(settings.grpc_host, port)
     announce(f"gRPC  {address}")

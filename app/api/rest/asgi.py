@@ -79,7 +79,7 @@ class FlaskBridge:
         self.wsgi = create_app(self.settings)
         if self.settings.rest_threads > 1:
             self._pool = ThreadPoolExecutor(self.settings.rest_threads, thread_name_prefix="rest")
-        settle_for_serving()
+        settle_for_serving(self.settings.gc_freeze_after_startup)
 
     def stop(self) -> None:
         if self._pool is not None:

@@ -67,6 +67,9 @@ class BaseServiceSettings(BaseSettings):
     #: (PgBouncer in transaction mode before 1.21).
     database_prepared_statements: bool = True
     database_echo: bool = False
+    #: the opt-in GC tuning of common.lifecycle.settle_for_serving: a server collects once
+    #: after start-up and freezes what is left, so later full collections skip it.
+    gc_freeze_after_startup: bool = False
     secret_key: SecretStr = SecretStr(INSECURE_DEFAULT_SECRET)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
     log_json: bool | None = Field(

@@ -103,15 +103,16 @@ def _name(hook: Hook) -> str:
     return getattr(hook, "__qualname__", repr(hook))
 
 
-def settle_for_serving() -> None:
-    """Call once a server process is built and about to serve: the heap it has now stays.
+def settle_for_serving(freeze_heap: bool) -> None:
+    """Call once a server process is built and about to serve; with ``freeze_heap`` (the
+    opt-in ``GC_FREEZE_AFTER_STARTUP``), the heap it has now stays.
 
     What start-up made (modules, settings, the engine, routes, handlers) lives as long as the
-    process, yet each full pass of the garbage collector would go over all of it again while
-    every request of the process waits: those passes make the slowest answers of
-    ``invoke bench.serve`` (docs/benchmarks.md). Collected once here, then frozen
-    (:func:`gc.freeze`), it is left out of later passes; what requests make is collected as
-    before.
+    process, yet each full pass of the garbage collector goes over all of it again while the
+    requests of the process wait. Collected once here, then frozen (:func:`gc.freeze`), it is
+    left out of later passes; what requests make is collected as before. What it changes is
+    measured side by side in docs/benchmarks.md (``invoke bench.serve --versus``).
     """
-    gc.collect()
-    gc.freeze()
+    if freeze_heap:
+        gc.collect()
+        gc.freeze()

@@ -1,4 +1,5 @@
-"""The connection tests run on: savepoint commands travel with the next statement.
+"""The opt-in connection tests run on (``pg_harness_pipeline = true``): savepoint commands
+travel with the next statement.
 
 A worker's tests share one connection and one transaction. Each test runs inside a savepoint
 of it, rolled back at the test's end, and the code under test opens a savepoint for each unit
@@ -50,7 +51,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["HarnessConnection", "HarnessDialect", "connect_engine", "harness_connection"]
+__all__ = [
+    "HarnessConnection",
+    "HarnessDialect",
+    "connect_engine",
+    "harness_connection",
+    "is_harness_connection",
+]
 
 _DRIVER = "pg_harness"
 
@@ -303,6 +310,11 @@ class HarnessDialect(PGDialect_psycopg):
 
     def do_rollback_to_savepoint(self, connection: Connection, name: str) -> None:
         harness_connection(connection).rollback_to_savepoint(name)
+
+
+def is_harness_connection(connection: Connection) -> bool:
+    """Whether an SQLAlchemy connection was made by :func:`connect_engine`."""
+    return isinstance(connection.connection.driver_connection, HarnessConnection)
 
 
 def harness_connection(connection: Connection) -> HarnessConnection[Any]:

@@ -16,11 +16,16 @@ Fixtures:
     URL of this worker's database (session scope).
 ``pg_connection``
     One connection per worker, kept for the whole run (session scope), in one transaction
-    that is never committed. Its savepoint commands go to the server with the next statement
-    (see :mod:`common.testing.connection`).
+    that is never committed.
 ``pg_transaction``
     ``pg_connection`` inside a savepoint that is rolled back after the test; bind sessions
     to it with ``join_transaction_mode="create_savepoint"`` so the code under test may commit.
+
+By default ``pg_connection`` is an ordinary SQLAlchemy connection (psycopg), and every test is
+``SAVEPOINT`` ... ``ROLLBACK TO SAVEPOINT`` on it, each command a round trip of its own. The
+opt-in ``pg_harness_pipeline = true`` makes it a :mod:`common.testing.connection` connection
+instead, which sends the savepoint commands in one pipeline with the next statement and does
+not wait for the rollback that ends a test; ``invoke bench.tests`` measures both.
 ``pg_test_transaction(pg_connection)``
     Not a fixture: the context manager ``pg_transaction`` runs, for a project's fixture that
     would otherwise ask for ``pg_transaction``.
@@ -42,14 +47,21 @@ from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, create_engine
+from sqlalchemy.pool import StaticPool
 
+from common.db import normalize_url
 from common.postgres import Server, create_database, drop_database, list_databases, with_database
 from common.testing import hookspecs
-from common.testing.connection import HarnessConnection, connect_engine, harness_connection
+from common.testing.connection import (
+    HarnessConnection,
+    connect_engine,
+    harness_connection,
+    is_harness_connection,
+)
 from common.testing.sources import HarnessError, acquire_server
 
-__all__ = ["pg_connection", "pg_test_transaction", "pg_transaction"]
+__all__ = ["pg_test_transaction", "pg_transaction"]
 
 _INFO = "pg_harness"
 _FIXTURES = "common-pg-harness-fixtures"
@@ -166,6 +178,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="provide a real PostgreSQL per test run (common.testing)",
     )
+    parser.addini(
+        "pg_harness_pipeline",
+        type="bool",
+        default=False,
+        help="send the harness's savepoint commands with the next statement (opt-in)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -270,21 +288,25 @@ def _fixtures(harness: _Harness | None) -> types.ModuleType:
         for name in made:
             drop_database(run.admin_url, name)
 
+    @pytest.fixture(scope="session")
+    def pg_connection(pg_database_url: str) -> Iterator[Connection]:
+        """This worker's connection for the whole run (see the module docstring)."""
+        if enabled().config.getini("pg_harness_pipeline"):
+            engine = connect_engine(pg_database_url)
+        else:
+            engine = create_engine(normalize_url(pg_database_url), poolclass=StaticPool)
+        connection = engine.connect()
+        try:
+            yield connection
+        finally:
+            connection.close()
+            engine.dispose()
+
     plugin = types.ModuleType(_FIXTURES, _fixtures.__doc__)
     plugin.pg_database_url = pg_database_url  # type: ignore[attr-defined]
     plugin.pg_database_factory = pg_database_factory  # type: ignore[attr-defined]
+    plugin.pg_connection = pg_connection  # type: ignore[attr-defined]
     return plugin
-
-
-@pytest.fixture(scope="session")
-def pg_connection(pg_database_url: str) -> Iterator[Connection]:
-    engine = connect_engine(pg_database_url)
-    connection = engine.connect()
-    try:
-        yield connection
-    finally:
-        connection.close()
-        engine.dispose()
 
 
 @pytest.fixture
@@ -318,6 +340,10 @@ def pg_test_transaction(connection: Connection) -> Iterator[Connection]:
     transaction on the same connection (a test that also asks for ``pg_transaction``) it
     joins that one, which ends last.
     """
+    if not is_harness_connection(connection):
+        with _plain_test_transaction(connection):
+            yield connection
+        return
     driver = harness_connection(connection)
     if driver in _in_test:
         yield connection
@@ -329,6 +355,26 @@ def pg_test_transaction(connection: Connection) -> Iterator[Connection]:
     finally:
         _in_test.discard(driver)
         _end_test(connection, driver)
+
+
+@contextlib.contextmanager
+def _plain_test_transaction(connection: Connection) -> Iterator[None]:
+    """The default: the worker's transaction, and a savepoint per test rolled back after it."""
+    if connection.info.get(_TEST_SAVEPOINT):
+        yield
+        return
+    if not connection.in_transaction():
+        connection.begin()
+    test = connection.begin_nested()
+    connection.info[_TEST_SAVEPOINT] = True
+    try:
+        yield
+    finally:
+        del connection.info[_TEST_SAVEPOINT]
+        while (nested := connection.get_nested_transaction()) is not None:  # the test's, and
+            nested.rollback()  # any the code under test left open inside it
+            if nested is test:
+                break
 
 
 def _in_test_savepoint(driver: HarnessConnection[Any]) -> bool:
