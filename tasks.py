@@ -1,14 +1,13 @@
 """Developer tasks: ``invoke --list`` shows them all.
 
-Only the standard library and invoke are imported here, so the tasks work on a fresh machine
-with nothing but Python and ``pip install invoke``: every task first makes sure ``.venv``
-exists and matches the lock files (``requirements/*.txt``), then runs the tools from it.
+Only the standard library and invoke are imported here (and :mod:`tools.devenv`, which imports
+no more), so the tasks work on a fresh machine with nothing but Python and ``pip install
+invoke``: every task first makes sure ``.venv`` exists and matches the lock files
+(``requirements/*.txt``), then runs the tools from it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -18,77 +17,13 @@ from invoke.context import Context
 from invoke.runners import Result
 from invoke.tasks import task
 
+from tools.devenv import DevEnv, quote, xdist_workers
+
 ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-PYTHON = BIN / "python"
-LOCK_DEV = ROOT / "requirements" / "dev.txt"
-LOCK_MAIN = ROOT / "requirements" / "main.txt"
-#: The pip every venv made without uv installs first: the pip a Python bundles may be too old
-#: for the locks (pip 23 reads an extra that a locked package asks for, such as pytest-cov's
-#: ``coverage[toml]``, as a requirement of its own, unpinned, and refuses it in hash mode).
-LOCK_PIP = ROOT / "requirements" / "pip.txt"
-STAMP = VENV / ".locked-deps"
-#: What decides whether the virtualenv is current.
-LOCK_INPUTS = (LOCK_PIP, LOCK_DEV, ROOT / "pyproject.toml", ROOT / "common" / "pyproject.toml")
-LOCAL_PACKAGES = ("-e", "common", "-e", ".")
-
-
-# -- the virtualenv ----------------------------------------------------------------------------
-def _fingerprint() -> str:
-    digest = hashlib.sha256(sys.version.encode())
-    for path in LOCK_INPUTS:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def _uv() -> str | None:
-    return shutil.which("uv")
-
-
-def ensure_venv(c: Context, *, quiet: bool = True) -> None:
-    """Create or refresh ``.venv`` from the hash-locked requirements when they changed."""
-    if sys.version_info < (3, 11):  # noqa: UP036 - tasks run on whatever Python invoke has
-        sys.exit(
-            f"Python 3.11 or newer is needed to run the tasks (this is {sys.version.split()[0]})"
-        )
-    wanted = _fingerprint()
-    if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
-        return
-    uv = _uv()
-    hide = True if quiet else None
-    print(f"setting up {VENV.name} from {LOCK_DEV.relative_to(ROOT)} ({'uv' if uv else 'pip'})")
-    with c.cd(str(ROOT)):
-        if uv:
-            if not PYTHON.exists():
-                c.run(f'"{uv}" venv --python "{sys.executable}" "{VENV}"', hide=hide)
-            base = f'"{uv}" pip {{}} --python "{PYTHON}"'
-            c.run(base.format("sync") + f' --require-hashes "{LOCK_DEV}"', hide=hide)
-            c.run(
-                base.format("install")
-                + " --no-deps --no-build-isolation "
-                + " ".join(LOCAL_PACKAGES),
-                hide=hide,
-            )
-        else:
-            if not PYTHON.exists():
-                c.run(f'"{sys.executable}" -m venv "{VENV}"', hide=hide)
-            pip = f'"{PYTHON}" -m pip --disable-pip-version-check'
-            c.run(f'{pip} install --require-hashes -r "{LOCK_PIP}"', hide=hide)
-            c.run(f'{pip} install --require-hashes -r "{LOCK_DEV}"', hide=hide)
-            c.run(
-                f"{pip} install --no-deps --no-build-isolation " + " ".join(LOCAL_PACKAGES),
-                hide=hide,
-            )
-    STAMP.write_text(wanted + "\n")
-
-
-def venv_env() -> dict[str, str]:
-    """The environment tools run with: the venv first on PATH, as if it were activated."""
-    return {
-        "VIRTUAL_ENV": str(VENV),
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
+DEV = DevEnv(ROOT, ("common", "."))
+VENV = DEV.venv
+BIN = DEV.bin
+LOCK_DEV = DEV.lock_dev
 
 
 def run(
@@ -99,49 +34,22 @@ def run(
     pty: bool = False,
     database: bool = False,
 ) -> Result | None:
-    """Run ``command`` from the project root with the venv's tools.
-
-    ``database=True``: with ``DATABASE_URL`` set to the development database (see
-    :func:`database_env`).
-    """
-    ensure_venv(c)
-    if database:
-        env = {**database_env(c), **(env or {})}
-    with c.cd(str(ROOT)):
-        return c.run(command, env={**venv_env(), **(env or {})}, pty=pty)
-
-
-def database_env(c: Context) -> dict[str, str]:
-    """``DATABASE_URL`` for commands that use the database.
-
-    The one configured (environment or ``.env``) when set; otherwise the project's own
-    PostgreSQL under ``.data/``, started first when it is not running (README: the local
-    database). ``python -m app.commands.localdb url`` decides, in the venv.
-    """
-    if os.environ.get("DATABASE_URL", "").strip():
-        return {}
-    ensure_venv(c)
-    with c.cd(str(ROOT)):
-        found = c.run(
-            "python -m app.commands.localdb url", env=venv_env(), hide="stdout", warn=True
-        )
-    if found is None or found.failed:
-        sys.exit(1)  # the command said why on stderr
-    return {"DATABASE_URL": found.stdout.strip()}
+    """Run ``command`` from the project root with the venv's tools (:meth:`DevEnv.run`)."""
+    return DEV.run(c, command, env=env, pty=pty, database=database)
 
 
 # -- setup and locking -----------------------------------------------------------------------
 @task
 def setup(c: Context) -> None:
     """Create .venv and install the locked dependencies (again only when the locks change)."""
-    ensure_venv(c, quiet=False)
+    DEV.ensure(c, quiet=False)
     print(f"ready: {VENV}")
 
 
 @task
 def lock(c: Context, upgrade: bool = False) -> None:
     """Recompile the hash-locked requirements from the pyproject files (needs uv)."""
-    uv = _uv() or (str(BIN / "uv") if (BIN / "uv").exists() else None)
+    uv = shutil.which("uv") or (str(BIN / "uv") if (BIN / "uv").exists() else None)
     if uv is None:
         sys.exit("`invoke lock` needs uv: pip install uv (or use nix develop)")
     common = (
@@ -202,49 +110,21 @@ def run_tests(
     # subprocesses are measured through coverage's subprocess patch (pyproject).
     args = ["coverage run -m pytest" if cov else "pytest"]
     if not serial:
-        args += ["-n", str(_test_workers())]
+        args += ["-n", str(xdist_workers())]
     if k:
-        args += ["-k", _quote(k)]
+        args += ["-k", quote(k)]
     for name in tier or ():
-        args += ["--tier", _quote(name)]
+        args += ["--tier", quote(name)]
     if extra:
         args.append(extra)
     if path:
         args.append(path)
     if cov:
         run(c, "coverage erase")
-    run(c, " ".join(args), env=_bytecode_env())
+    run(c, " ".join(args), env=DEV.bytecode_env())
     if cov:
         run(c, "coverage combine --quiet")
         run(c, "coverage report")  # fails under [tool.coverage.report] fail_under
-
-
-def _test_workers() -> int:
-    """One xdist worker more than the cores this process may use.
-
-    Many tests wait on what they start (servers, a cluster, the worker, another pytest), and
-    the extra worker fills those waits (docs/benchmarks.md).
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (cores or 1) + 1
-
-
-def _bytecode_env() -> dict[str, str]:
-    """Keep compiled modules between runs even where ``PYTHONDONTWRITEBYTECODE`` is set.
-
-    Container images set it (this project's too) so that nothing lands beside the sources.
-    Without a cache every process of a run compiles what it imports, and pytest rewrites
-    and compiles every test module in every xdist worker: a second of CPU per process. The
-    cache goes to ``.cache/pycache`` (``PYTHONPYCACHEPREFIX``), outside the source tree.
-    """
-    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
-        return {}
-    prefix = os.environ.get("PYTHONPYCACHEPREFIX") or str(ROOT / ".cache" / "pycache")
-    return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": prefix}
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "'\"'\"'") + "'"
 
 
 @task(help={"check": "only report stale generated files (exit 1), as CI does"})
@@ -262,7 +142,7 @@ def proto(c: Context, check: bool = False) -> None:
 )
 def split(c: Context, feature: str, to: str) -> None:
     """Copy a feature into a project of its own (docs/splitting-a-service.md)."""
-    run(c, f"python -m tools.split {_quote(feature)} --to {_quote(to)}")
+    run(c, f"python -m tools.split {quote(feature)} --to {quote(to)}")
 
 
 @task
@@ -287,9 +167,9 @@ def worker(c: Context) -> None:
 def create_user(c: Context, email: str, name: str, password: str = "") -> None:
     """Register a user in the database the tasks use (migrated first), like a sign-up."""
     run(c, "alembic upgrade head", database=True)
-    args = f"--email {_quote(email)} --name {_quote(name)}"
+    args = f"--email {quote(email)} --name {quote(name)}"
     if password:
-        args += f" --password {_quote(password)}"
+        args += f" --password {quote(password)}"
     run(c, f"python -m app.commands create-user {args}", pty=sys.stdin.isatty(), database=True)
 
 
@@ -310,7 +190,7 @@ def migrate(c: Context, revision: str = "head") -> None:
 @task
 def makemigration(c: Context, m: str) -> None:
     """Autogenerate a revision from the models: invoke db.makemigration -m "add tags"."""
-    run(c, f"alembic revision --autogenerate -m {_quote(m)}", database=True)
+    run(c, f"alembic revision --autogenerate -m {quote(m)}", database=True)
 
 
 @task
@@ -334,7 +214,7 @@ def check(c: Context) -> None:
 @task
 def reset(c: Context) -> None:
     """Drop everything and migrate from scratch; refused in staging and production."""
-    env = database_env(c)
+    env = DEV.database_env(c)
     run(c, "python -m app.commands reset-db --yes", env=env)
     run(c, "alembic upgrade head", env=env)
 
@@ -410,7 +290,7 @@ def down(c: Context, volumes: bool = False) -> None:
 )
 def logs(c: Context, service: str = "", follow: bool = True) -> None:
     """Show the compose stack's logs, following them by default."""
-    args = "logs" + (" --follow" if follow else "") + (f" {_quote(service)}" if service else "")
+    args = "logs" + (" --follow" if follow else "") + (f" {quote(service)}" if service else "")
     _compose(c, args, pty=sys.stdout.isatty())
 
 
@@ -420,11 +300,13 @@ def logs(c: Context, service: str = "", follow: bool = True) -> None:
     help={
         "count": "tests of each kind to generate (default 500)",
         "rounds": "alternating serial runs of the floor and the harness; medians (default 3)",
+        "record": "also write the report into docs/benchmarks.md",
     },
 )
-def bench_tests(c: Context, count: int = 500, rounds: int = 3) -> None:
-    """Time the test harness against a no-database floor and TRUNCATE-per-test."""
-    run(c, f"python -m bench.harness --count {int(count)} --rounds {int(rounds)}")
+def bench_tests(c: Context, count: int = 500, rounds: int = 3, record: bool = False) -> None:
+    """Time the test harness, plain and pipelined, against a no-database floor and TRUNCATE."""
+    args = f"--count {int(count)} --rounds {int(rounds)}" + (" --record" if record else "")
+    run(c, f"python -m bench.harness {args}")
 
 
 @task(
@@ -433,14 +315,26 @@ def bench_tests(c: Context, count: int = 500, rounds: int = 3) -> None:
         "duration": "seconds measured per scenario and round (default 6)",
         "rounds": "rounds; medians are printed (default 3)",
         "connections": "concurrent connections or calls (default 32)",
+        "versus": "NAME=VALUE: also run servers with this setting and compare side by side",
+        "record": "also write the report into docs/benchmarks.md",
         "extra": "more options of python -m bench.serve, quoted (see --help)",
     },
 )
 def bench_serve(
-    c: Context, duration: float = 6, rounds: int = 3, connections: int = 32, extra: str = ""
+    c: Context,
+    duration: float = 6,
+    rounds: int = 3,
+    connections: int = 32,
+    versus: str = "",
+    record: bool = False,
+    extra: str = "",
 ) -> None:
     """Load the real REST and gRPC servers; req/s and p50/p99 against a psycopg floor."""
     args = f"--duration {float(duration):g} --rounds {int(rounds)} --connections {int(connections)}"
+    if versus:
+        args += f" --versus {quote(versus)}"
+    if record:
+        args += " --record"
     run(c, f"python -m bench.serve {args} {extra}".rstrip())
 
 

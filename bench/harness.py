@@ -34,6 +34,8 @@ import textwrap
 from pathlib import Path
 from typing import NamedTuple
 
+from bench.record import printed, record
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PYTEST_INI = """\
@@ -174,8 +176,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rounds", type=int, default=3, help="alternating serial runs of the floor and harness"
     )
+    parser.add_argument(
+        "--record", action="store_true", help="also write the report into docs/benchmarks.md"
+    )
     args = parser.parse_args(argv)
     count, workers, rounds = args.count, max(2, args.workers), max(1, args.rounds)
+    with printed() as report:
+        _bench(count, workers, rounds)
+    if args.record:
+        record("bench.tests", report.getvalue())
+    return 0
+
+
+def _bench(count: int, workers: int, rounds: int) -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-harness-") as tmp:
         base = Path(tmp)
@@ -249,7 +262,6 @@ def main(argv: list[str] | None = None) -> int:
         f"xdist speed-up: harness {harness_serial / harness_parallel:.1f}x, "
         f"TRUNCATE {truncate_serial / truncate_parallel:.1f}x"
     )
-    return 0
 
 
 def ratio(part: float, whole: float) -> str:

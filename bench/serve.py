@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import IO
 
 from bench.load import Window, run_wrk
+from bench.record import printed, record
 from bench.stats import Run, Target, median_run, ratio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -517,6 +518,9 @@ def _parser() -> argparse.ArgumentParser:
         help="run only this scenario (repeatable; default: all)",
     )
     parser.add_argument("--keep-logs", action="store_true", help="print where server logs are")
+    parser.add_argument(
+        "--record", action="store_true", help="also write the report into docs/benchmarks.md"
+    )
     return parser
 
 
@@ -544,7 +548,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logs = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     try:
-        return _bench(options, overrides, logs, args.versus)
+        with printed() as report:
+            code = _bench(options, overrides, logs, args.versus)
+        if args.record and code == 0:
+            record(
+                "bench.serve" + (f" --versus {args.versus}" if args.versus else ""),
+                report.getvalue(),
+            )
+        return code
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -1,1 +1,2 @@
-"""Development tools run with ``python -m tools.<name>`` (they need the dev dependencies)."""
+"""Development tools: ``python -m tools.<name>`` (with the dev dependencies), and ``devenv``,
+which ``tasks.py`` imports with nothing but invoke."""

@@ -1,11 +1,13 @@
-"""The Flask app factory: one runtime, one blueprint per feature (:mod:`~app.api.rest.features`),
-one problem format, the security headers on every answer, CORS where configured."""
+"""The Flask app factory: one runtime, one blueprint per feature (:mod:`~app.api.rest.features`)
+and the OpenAPI document, one problem format, the security headers on every answer, CORS where
+configured."""
 
 from __future__ import annotations
 
 from flask import Flask, Response
 from flask_cors import CORS
 
+from app.api.rest import openapi
 from app.api.rest.context import RUNTIME_KEY
 from app.api.rest.errors import SECURITY_HEADERS, register_error_handlers
 from app.api.rest.features import FEATURES
@@ -33,6 +35,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     register_error_handlers(app)
     for feature in FEATURES:
         app.register_blueprint(feature.blueprint)
+    app.register_blueprint(openapi.blueprint)
     origins = [o.strip() for o in runtime.settings.cors_allowed_origins.split(",") if o.strip()]
     if origins:
         CORS(

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Response, url_for
+from flask import Response, url_for
 
 from app.api.rest import schemas
 from app.api.rest.context import bearer_token, services
-from app.api.rest.payloads import json_response, no_content, parse_body, parse_query
+from app.api.rest.operations import Routes
+from app.api.rest.payloads import json_response, no_content
 
 __all__ = ["blueprint"]
-
-blueprint = Blueprint("notes", __name__, url_prefix="/v1/notes")
 
 
 def current_owner_id() -> uuid.UUID:
@@ -24,40 +23,56 @@ def current_owner_id() -> uuid.UUID:
     return services().notes.authenticate(bearer_token())
 
 
-@blueprint.get("")
-def list_notes() -> Response:
-    owner_id = current_owner_id()
-    query = parse_query(schemas.NotesQuery)
+blueprint = Routes("notes", __name__, url_prefix="/v1/notes", authenticate=current_owner_id)
+_NOTE = "/<note_id>"
+
+
+@blueprint.operation(
+    "GET", "", "Your notes, newest first", 200, schemas.NotePage, query=schemas.NotesQuery
+)
+def list_notes(caller: uuid.UUID, query: schemas.NotesQuery) -> Response:
     page = services().notes.list(
-        owner_id, cursor=query.cursor or None, limit=query.limit, query=query.q or None
+        caller, cursor=query.cursor or None, limit=query.limit, query=query.q or None
     )
     return json_response(schemas.NotePage.of(page))
 
 
-@blueprint.post("")
-def create_note() -> Response:
-    owner_id = current_owner_id()
-    body = parse_body(schemas.NoteIn)
-    note = services().notes.create(owner_id, title=body.title, body=body.body)
+@blueprint.operation(
+    "POST",
+    "",
+    "Create a note",
+    201,
+    schemas.NoteOut,
+    body=schemas.NoteIn,
+    location=True,
+    links=("notes.get_note", "notes.update_note", "notes.delete_note"),
+)
+def create_note(caller: uuid.UUID, body: schemas.NoteIn) -> Response:
+    note = services().notes.create(caller, title=body.title, body=body.body)
     location = url_for("notes.get_note", note_id=note.id)
     return json_response(schemas.NoteOut.of(note), 201, headers={"Location": location})
 
 
-@blueprint.get("/<note_id>")
-def get_note(note_id: str) -> Response:
-    note = services().notes.get(current_owner_id(), note_id)
+@blueprint.operation(
+    "GET",
+    _NOTE,
+    "One of your notes",
+    200,
+    schemas.NoteOut,
+    description="Another user's note is reported exactly like a missing one.",
+)
+def get_note(caller: uuid.UUID, note_id: str) -> Response:
+    note = services().notes.get(caller, note_id)
     return json_response(schemas.NoteOut.of(note))
 
 
-@blueprint.patch("/<note_id>")
-def update_note(note_id: str) -> Response:
-    owner_id = current_owner_id()
-    body = parse_body(schemas.NotePatch)
-    note = services().notes.update(owner_id, note_id, **body.sent())
+@blueprint.operation("PATCH", _NOTE, "Change a note", 200, schemas.NoteOut, body=schemas.NotePatch)
+def update_note(caller: uuid.UUID, note_id: str, body: schemas.NotePatch) -> Response:
+    note = services().notes.update(caller, note_id, **body.sent())
     return json_response(schemas.NoteOut.of(note))
 
 
-@blueprint.delete("/<note_id>")
-def delete_note(note_id: str) -> Response:
-    services().notes.delete(current_owner_id(), note_id)
+@blueprint.operation("DELETE", _NOTE, "Delete a note", 204)
+def delete_note(caller: uuid.UUID, note_id: str) -> Response:
+    services().notes.delete(caller, note_id)
     return no_content()

@@ -1,4 +1,5 @@
-"""The OpenAPI 3.1 document, built from the route table and the pydantic models it names.
+"""The OpenAPI 3.1 document of the features this service serves, built from their declared
+operations (:mod:`app.api.rest.operations`) and the pydantic models those name.
 
 Served at ``GET /openapi.json``; ``python -m app.api.rest openapi`` prints it, which is how
 ``docs/openapi.json`` (the reviewed copy, checked by a test) is regenerated.
@@ -13,15 +14,23 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from flask import Blueprint, Response
+from flask import Response
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from app.api.rest import schemas
 from app.api.rest.errors import PROBLEM_MEDIA_TYPE
-from app.api.rest.routes import API_DESCRIPTION, API_TITLE, OPERATIONS, Operation
+from app.api.rest.features import API_DESCRIPTION, API_TITLE, FEATURES
+from app.api.rest.operations import Operation, Routes, declared_operations
 
-__all__ = ["REF_TEMPLATE", "blueprint", "build_document", "render", "schema_modes"]
+__all__ = [
+    "REF_TEMPLATE",
+    "blueprint",
+    "build_document",
+    "operations",
+    "render",
+    "schema_modes",
+]
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 VERSION = "1.0.0"
@@ -30,20 +39,28 @@ _PATH_PARAMETER = re.compile(r"{([^}]+)}")
 
 JsonSchemaMode = Literal["validation", "serialization"]
 
-blueprint = Blueprint("openapi", __name__)
+blueprint: Routes[None] = Routes("openapi", __name__)
 
 
-@blueprint.get("/openapi.json")
+@blueprint.operation(
+    "GET", "/openapi.json", "This OpenAPI document", 200, schemas.OpenApiDocument, auth=False
+)
 def document() -> Response:
     return Response(json.dumps(build_document()), mimetype="application/json")
 
 
+@functools.cache
+def operations() -> tuple[Operation, ...]:
+    """Every operation this service serves: its features', then this document's."""
+    return declared_operations([*(feature.blueprint for feature in FEATURES), blueprint])
+
+
 def schema_modes(
-    operations: Iterable[Operation] = OPERATIONS,
+    served: Iterable[Operation] | None = None,
 ) -> dict[type[BaseModel], JsonSchemaMode]:
     """Each model the document describes, read as input (validation) or output (serialization)."""
     modes: dict[type[BaseModel], JsonSchemaMode] = {schemas.Problem: "serialization"}
-    for operation in operations:
+    for operation in operations() if served is None else served:
         for model in (operation.body, operation.query):
             if model is not None:
                 modes[model] = "validation"
@@ -77,7 +94,7 @@ def build_document() -> dict[str, Any]:
             },
         },
     }
-    for operation in OPERATIONS:
+    for operation in operations():
         path = document["paths"].setdefault(operation.path, {})
         path[operation.method.lower()] = _operation(operation, refs)
     return document
@@ -88,11 +105,11 @@ def _operation_id(endpoint: str) -> str:
 
 
 def _by_endpoint(endpoint: str) -> Operation:
-    return next(operation for operation in OPERATIONS if operation.endpoint == endpoint)
+    return next(operation for operation in operations() if operation.endpoint == endpoint)
 
 
 def _is_query(model: type[BaseModel]) -> bool:
-    return any(operation.query is model for operation in OPERATIONS)
+    return any(operation.query is model for operation in operations())
 
 
 def _operation(

@@ -16,7 +16,6 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from app.api.rest.errors import MalformedRequest, UnsupportedMediaType
-from app.api.rest.routes import declared_operation
 from common.errors import InvalidInput
 
 __all__ = ["json_response", "no_content", "parse_body", "parse_query"]
@@ -39,8 +38,7 @@ _MESSAGES: Mapping[str, str] = {
 
 
 def parse_body(model: type[ModelT]) -> ModelT:
-    """The JSON body of the current request as ``model`` (the one its route declares)."""
-    _check_declared(model, "body")
+    """The JSON body of the current request as ``model``."""
     if request.mimetype != JSON_MEDIA_TYPE:
         raise UnsupportedMediaType(f"send the body as {JSON_MEDIA_TYPE}")
     data = request.get_data(cache=False)  # 413 from werkzeug past MAX_CONTENT_LENGTH
@@ -57,7 +55,6 @@ def parse_body(model: type[ModelT]) -> ModelT:
 
 def parse_query(model: type[ModelT]) -> ModelT:
     """The query string of the current request as ``model``; each parameter at most once."""
-    _check_declared(model, "query")
     values: dict[str, str] = {}
     repeated: dict[str, str] = {}
     for name, given in request.args.lists():
@@ -102,14 +99,3 @@ def _message(error: ErrorDetails) -> str:
     if template is None:  # pragma: no cover - every constraint the models use today is mapped
         return error["msg"]
     return template.format(**error.get("ctx", {}))
-
-
-def _check_declared(model: type[BaseModel], part: str) -> None:
-    """Views name their model for typing; the route table must name the same one."""
-    operation = declared_operation(request.endpoint)
-    declared = getattr(operation, part)
-    if declared is not model:
-        raise RuntimeError(
-            f"{request.endpoint} reads its {part} as {model.__name__}, but the route table "
-            f"declares {getattr(declared, '__name__', declared)}"
-        )

@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, url_for
+import uuid
+
+from flask import Response, url_for
 
 from app.api.rest import schemas
-from app.api.rest.auth import current_user, current_user_id
+from app.api.rest.auth import current_user_id
 from app.api.rest.context import services
-from app.api.rest.payloads import json_response, no_content, parse_body
+from app.api.rest.operations import Routes
+from app.api.rest.payloads import json_response, no_content
 
 __all__ = ["blueprint"]
 
-blueprint = Blueprint("users", __name__, url_prefix="/v1/users")
+blueprint = Routes("users", __name__, url_prefix="/v1/users", authenticate=current_user_id)
 
 
-@blueprint.post("")
-def sign_up() -> Response:
-    body = parse_body(schemas.SignUp)
+@blueprint.operation(
+    "POST",
+    "",
+    "Sign up",
+    201,
+    schemas.UserOut,
+    body=schemas.SignUp,
+    auth=False,
+    errors=(409,),
+    location=True,
+    description="Emails are unique regardless of case. Log in afterwards for a token.",
+)
+def sign_up(body: schemas.SignUp) -> Response:
     user = services().users.register(
         email=body.email, display_name=body.display_name, password=body.password
     )
@@ -25,34 +38,45 @@ def sign_up() -> Response:
     )
 
 
-@blueprint.get("/me")
-def get_me() -> Response:
-    return json_response(schemas.UserOut.of(current_user()))
+@blueprint.operation("GET", "/me", "Your profile", 200, schemas.UserOut)
+def get_me(caller: uuid.UUID) -> Response:
+    return json_response(schemas.UserOut.of(services().users.get(caller)))
 
 
-@blueprint.patch("/me")
-def update_me() -> Response:
-    user_id = current_user_id()
-    body = parse_body(schemas.ProfilePatch)
+@blueprint.operation(
+    "PATCH", "/me", "Change your profile", 200, schemas.UserOut, body=schemas.ProfilePatch
+)
+def update_me(caller: uuid.UUID, body: schemas.ProfilePatch) -> Response:
     users = services().users
     if "display_name" in body.sent():
-        user = users.update_profile(user_id, display_name=body.display_name)
+        user = users.update_profile(caller, display_name=body.display_name)
     else:
-        user = users.get(user_id)
+        user = users.get(caller)
     return json_response(schemas.UserOut.of(user))
 
 
-@blueprint.put("/me/password")
-def change_password() -> Response:
-    user_id = current_user_id()
-    body = parse_body(schemas.PasswordChange)
+@blueprint.operation(
+    "PUT",
+    "/me/password",
+    "Change your password",
+    204,
+    body=schemas.PasswordChange,
+    description="Needs the current password. Revokes every token of the user, this one too.",
+)
+def change_password(caller: uuid.UUID, body: schemas.PasswordChange) -> Response:
     services().users.change_password(
-        user_id, current_password=body.current_password, new_password=body.new_password
+        caller, current_password=body.current_password, new_password=body.new_password
     )
     return no_content()
 
 
-@blueprint.delete("/me")
-def delete_me() -> Response:
-    services().users.delete(current_user_id())
+@blueprint.operation(
+    "DELETE",
+    "/me",
+    "Delete your account",
+    204,
+    description="Deletes the user, their notes and their tokens.",
+)
+def delete_me(caller: uuid.UUID) -> Response:
+    services().users.delete(caller)
     return no_content()

@@ -26,7 +26,7 @@ from tests.api.rest.conftest import ContractClient
 
 @pytest.fixture(scope="session")
 def parity_rest_app(runtime: Runtime, settings: Settings) -> Flask:
-    """The REST app; every answer it gives the parity client is checked against the route table."""
+    """The REST app; every answer it gives the parity client is checked against the declared operations."""
     app = create_app(settings)
     app.test_client_class = ContractClient
     return app

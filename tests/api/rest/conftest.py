@@ -1,6 +1,6 @@
 """REST fixtures: the Flask app over the test runtime, and a client that checks the contract.
 
-Every response the ``client`` receives is checked against the route table: its status is
+Every response the ``client`` receives is checked against the declared operations: its status is
 one the operation documents, a success body matches the declared response model, and a
 failure is an RFC 9457 problem. So every test also tests the OpenAPI document.
 """
@@ -21,7 +21,7 @@ from werkzeug.test import TestResponse
 
 from app.api.rest import create_app
 from app.api.rest.errors import PROBLEM_MEDIA_TYPE
-from app.api.rest.routes import declared_operation
+from app.api.rest.operations import operations_by_endpoint
 from app.api.rest.schemas import Problem
 from app.bootstrap import Runtime
 from app.config import Settings
@@ -31,7 +31,7 @@ _emails = itertools.count(1)
 
 
 def check_contract(app: Flask, response: TestResponse) -> None:
-    """Fail unless ``response`` is what the route table promises for its request."""
+    """Fail unless ``response`` is what its operation's declaration promises."""
     request = response.request
     try:
         endpoint, _ = app.url_map.bind("localhost").match(request.path, request.method)
@@ -40,7 +40,7 @@ def check_contract(app: Flask, response: TestResponse) -> None:
     if endpoint is None or request.method in ("HEAD", "OPTIONS"):
         assert response.mimetype == PROBLEM_MEDIA_TYPE or response.status_code < 400
         return
-    operation = declared_operation(str(endpoint))
+    operation = operations_by_endpoint(app)[str(endpoint)]
     status = response.status_code
     if status == operation.status:
         if operation.response is None:
@@ -51,7 +51,7 @@ def check_contract(app: Flask, response: TestResponse) -> None:
             operation.response.model_validate_json(response.data)
         return
     assert status in operation.error_statuses() or status >= 500, (
-        f"{request.method} {request.path} answered {status}, which the route table does not "
+        f"{request.method} {request.path} answered {status}, which the declaration does not "
         f"document for {endpoint} (it documents {operation.status} and "
         f"{operation.error_statuses()})"
     )

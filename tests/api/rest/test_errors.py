@@ -9,10 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.api.rest import schemas
 from app.api.rest.errors import STATUS_TABLE, status_for
-from app.api.rest.payloads import parse_body
-from app.api.rest.routes import declared_operation
+from app.api.rest.operations import Routes
 from app.service.notes.service import NotesService
 from common import errors
 from common.logs import current_request_id
@@ -223,13 +221,19 @@ def test_a_wrong_method_is_a_405_problem_with_allow(client: FlaskClient) -> None
     assert response.json["type"] == "/problems/method-not-allowed"
 
 
-def test_a_view_reading_another_model_than_its_route_declares_fails_loudly(
-    rest_app: Flask,
-) -> None:
-    with rest_app.test_request_context("/v1/notes", method="POST", json={"title": "x"}):
-        rest_app.preprocess_request()
-        with pytest.raises(RuntimeError, match="declares NoteIn"):
-            parse_body(schemas.SignUp)
-        assert parse_body(schemas.NoteIn).title == "x"
-    with pytest.raises(LookupError, match=r"no operation is declared for endpoint 'notes\.share'"):
-        declared_operation("notes.share")
+def test_without_a_valid_token_it_is_401_whatever_the_body_or_query(client: FlaskClient) -> None:
+    """The caller is known before the input is read: nothing about the input leaks to a
+    client without a token."""
+    for response in (
+        client.post("/v1/notes", data=b"{not json", content_type="application/json"),
+        client.post("/v1/notes", data=b"title=x", content_type="text/plain"),
+        client.patch("/v1/users/me", json={"display_name": 7}),
+        client.get("/v1/notes?limit=-1&limit=2"),
+    ):
+        assert response.status_code == 401
+
+
+def test_an_operation_that_needs_a_token_needs_a_way_to_authenticate() -> None:
+    routes: Routes[None] = Routes("stray", __name__)
+    with pytest.raises(TypeError, match=r"needs Routes\(authenticate=\.\.\.\)"):
+        routes.operation("GET", "/stray", "A stray", 200)

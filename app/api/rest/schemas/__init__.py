@@ -6,7 +6,7 @@ password strength) is the service layer's rule, so REST and gRPC report it the s
 the descriptions quote those rules for the OpenAPI document.
 
 Each feature declares its models in a module of its own; this package gathers those of the
-features this service serves, so views and the route table say ``schemas.NoteOut``.
+features this service serves, so views and their declarations say ``schemas.NoteOut``.
 """
 
 from __future__ import annotations

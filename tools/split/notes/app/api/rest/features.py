@@ -1,9 +1,13 @@
-"""The REST features the notes service serves, each a module with a ``blueprint``."""
+"""The REST features the notes service serves, each a module with a ``blueprint`` of
+:class:`~app.api.rest.operations.Routes`, and the name its OpenAPI document gives the API."""
 
 from __future__ import annotations
 
-from app.api.rest import health, notes, openapi
+from app.api.rest import health, notes
 
-__all__ = ["FEATURES"]
+__all__ = ["API_DESCRIPTION", "API_TITLE", "FEATURES"]
 
-FEATURES = (notes, health, openapi)
+API_TITLE = "backend-notes"
+API_DESCRIPTION = "Notes; tokens come from the users service. Errors are RFC 9457 problem details."
+
+FEATURES = (notes, health)

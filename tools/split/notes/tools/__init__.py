@@ -1,0 +1,1 @@
+"""Development tools; ``devenv`` is what ``tasks.py`` imports with nothing but invoke."""
