@@ -17,7 +17,7 @@ from invoke.context import Context
 from invoke.runners import Result
 from invoke.tasks import task
 
-from tools.devenv import DevEnv, quote, xdist_workers
+from tools.devenv import DevEnv, quote
 
 ROOT = Path(__file__).resolve().parent
 DEV = DevEnv(ROOT, ("common", "."))
@@ -88,7 +88,7 @@ def format_(c: Context) -> None:
     help={
         "path": "test files or directories (default: the whole suite)",
         "k": "only tests matching this keyword expression",
-        "serial": "one process instead of one per core plus one",
+        "serial": "one process instead of one per core",
         "cov": "measure coverage of app and common and require 90 %",
         "tier": "also run a tier that takes minutes: long, newcomer (repeatable)",
         "extra": "more pytest arguments, quoted",
@@ -110,7 +110,7 @@ def run_tests(
     # subprocesses are measured through coverage's subprocess patch (pyproject).
     args = ["coverage run -m pytest" if cov else "pytest"]
     if not serial:
-        args += ["-n", str(xdist_workers())]
+        args += ["-n", "auto"]
     if k:
         args += ["-k", quote(k)]
     for name in tier or ():

@@ -21,7 +21,7 @@ from pathlib import Path
 from invoke.context import Context
 from invoke.runners import Result
 
-__all__ = ["DevEnv", "quote", "xdist_workers"]
+__all__ = ["DevEnv", "quote"]
 
 
 @dataclass(frozen=True)
@@ -163,16 +163,6 @@ class DevEnv:
             return {}
         prefix = os.environ.get("PYTHONPYCACHEPREFIX") or str(self.root / ".cache" / "pycache")
         return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": prefix}
-
-
-def xdist_workers() -> int:
-    """One xdist worker more than the cores this process may use.
-
-    Many tests wait on what they start (servers, a cluster, the worker, another pytest), and
-    the extra worker fills those waits (docs/benchmarks.md).
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (cores or 1) + 1
 
 
 def quote(value: str) -> str:
