@@ -14,7 +14,6 @@ from pathlib import Path
 
 from invoke.collection import Collection
 from invoke.context import Context
-from invoke.runners import Result
 from invoke.tasks import task
 
 from tools.devenv import DevEnv, quote
@@ -26,16 +25,8 @@ BIN = DEV.bin
 LOCK_DEV = DEV.lock_dev
 
 
-def run(
-    c: Context,
-    command: str,
-    *,
-    env: dict[str, str] | None = None,
-    pty: bool = False,
-    database: bool = False,
-) -> Result | None:
-    """Run ``command`` from the project root with the venv's tools (:meth:`DevEnv.run`)."""
-    return DEV.run(c, command, env=env, pty=pty, database=database)
+#: Run a command from the project root with the venv's tools (:meth:`DevEnv.run`).
+run = DEV.run
 
 
 # -- setup and locking -----------------------------------------------------------------------

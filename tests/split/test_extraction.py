@@ -44,18 +44,23 @@ def test_the_notes_project_passes_its_own_tests_against_the_users_service(
         PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
         PYTHONDONTWRITEBYTECODE="1",
     )
-    result = subprocess.run(
+    output = _passes(
+        project,
+        env,
         [sys.executable, "-m", "pytest", "-p", "common.testing.plugin", "-q"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
+    )
+    assert re.search(r"\b14 passed\b", output), output
+
+
+def _passes(project: Path, env: dict[str, str], command: list[str], *, timeout: float) -> str:
+    """What ``command`` printed in ``project``, once it exited 0."""
+    result = subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert re.search(r"\b14 passed\b", output), output
+    return output
 
 
 def test_the_notes_project_has_the_templates_shape(tmp_path: Path) -> None:
@@ -106,17 +111,7 @@ def test_the_notes_projects_own_invoke_test_passes_against_the_users_service(
         if not name.startswith(("COVERAGE", "PYTEST", "VIRTUAL_ENV"))
     }
     env.update(USERS_SERVICE_ADDR=users_side.target, TEST_DATABASE_URL=pg_database_url)
-    result = subprocess.run(
-        [sys.executable, "-m", "invoke", "test"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
+    output = _passes(project, env, [sys.executable, "-m", "invoke", "test"], timeout=900)
     assert "setting up .venv from requirements/dev.txt" in output
     assert re.search(r"\b14 passed\b", output), output
 
