@@ -36,35 +36,53 @@ def database(pg_database_factory: Callable[[str], str]) -> str:
     return pg_database_factory(f"rel_{uuid.uuid4().hex[:12]}")
 
 
-def _post(base: str, path: str, body: dict[str, str], timeout: float = 30) -> int:
+def _send_post(base: str, path: str, body: dict[str, str]) -> Callable[[], int]:
+    """Send a POST now; the returned call waits for its status."""
     host, port = base.removeprefix("http://").rsplit(":", 1)
-    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
-    try:
-        connection.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+
+    def status() -> int:
+        try:
+            response = connection.getresponse()
+            response.read()
+            return response.status
+        finally:
+            connection.close()
+
+    return status
+
+
+def _post(base: str, path: str, body: dict[str, str]) -> int:
+    return _send_post(base, path, body)()
 
 
 def _in_flight_then_sigterm(
-    served: Served, call: Callable[[], object], *, count: int = 8
+    served: Served, send: Callable[[], Callable[[], object]], *, count: int = 8
 ) -> list[object]:
-    """``count`` calls at once; SIGTERM once they are all sent; what each ended with."""
-    started = threading.Barrier(count + 1)
+    """``count`` calls at once, SIGTERM once every one was sent; what each ended with.
+
+    ``send`` starts a call and returns what waits for its outcome: a call is only in flight
+    once its client has sent it, however busy the machine.
+    """
+    sent = threading.Barrier(count + 1)
 
     def one() -> object:
-        started.wait()
         try:
-            return call()
+            outcome = send()
+        except Exception as exc:  # noqa: BLE001 - what the call ended with is the result
+            sent.wait()
+            return exc
+        sent.wait()
+        try:
+            return outcome()
         except Exception as exc:  # noqa: BLE001 - what the call ended with is the result
             return exc
 
     with ThreadPoolExecutor(count) as pool:
         futures = [pool.submit(one) for _ in range(count)]
-        started.wait()
-        time.sleep(0.3)  # all sent; most still waiting for a worker
+        sent.wait()
+        time.sleep(0.3)  # on the wire; most still waiting for a worker
         assert served.stop() == 0, served.errors()
         return [future.result() for future in futures]
 
@@ -76,7 +94,7 @@ def test_rest_answers_every_request_in_flight_on_sigterm(database: str) -> None:
         credentials = {"email": "sigterm@example.com", "password": DEFAULT_PASSWORD}
         assert _post(rest.address, "/v1/users", {**credentials, "display_name": "S"}) == 201
         results = _in_flight_then_sigterm(
-            rest, lambda: _post(rest.address, "/v1/auth/tokens", credentials)
+            rest, lambda: _send_post(rest.address, "/v1/auth/tokens", credentials)
         )
     assert results == [201] * len(results)
 
@@ -98,8 +116,10 @@ def test_grpc_answers_every_call_in_flight_on_sigterm(database: str) -> None:
         )
         log_in = auth_pb2_grpc.AuthServiceStub(channel).LogIn
         request = auth_pb2.LogInRequest(email="sigterm@example.com", password=DEFAULT_PASSWORD)
-        results = _in_flight_then_sigterm(served, lambda: bool(log_in(request, timeout=30).token))
-    assert results == [True] * len(results)
+        results = _in_flight_then_sigterm(served, lambda: log_in.future(request, timeout=30).result)
+    assert all(isinstance(result, auth_pb2.LogInResponse) and result.token for result in results), (
+        results
+    )
 
 
 def _serving(address: str) -> bool:
