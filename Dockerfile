@@ -4,7 +4,7 @@
 #               requirements/main.txt (hash-checked, wheels only), plus the two local
 #               packages (common, app) built as wheels with hatchling pinned from the dev lock
 #   runtime     the same slim Python, the venv (without pip) and the migrations; no
-#               compilers, no build tools, a system user without a shell
+#               compilers, no build tools, a system user (uid 10001) without a shell
 #   dev         the runtime with the project's own code owned by that user, so that
 #               `docker compose watch` can sync edits into it (compose.yaml builds this)
 #   production  the runtime, unchanged: the default target
@@ -22,9 +22,11 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
 
-# The runtime dependencies, every one pinned with its hashes (pip refuses anything else).
-COPY requirements/main.txt requirements/main.txt
-RUN python -m venv --without-pip /opt/venv \
+# pip itself from the lock first: the one a base image bundles may be too old for the locks.
+# Then the runtime dependencies, every one pinned with its hashes (pip refuses anything else).
+COPY requirements/pip.txt requirements/main.txt requirements/
+RUN python -m pip install --require-hashes --only-binary=:all: --requirement requirements/pip.txt \
+ && python -m venv --without-pip /opt/venv \
  && python -m pip --python /opt/venv/bin/python install --require-hashes --only-binary=:all: \
         --requirement requirements/main.txt
 
@@ -49,21 +51,25 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH
-RUN useradd --system --user-group --no-create-home --home-dir /app --shell /usr/sbin/nologin app
+# A numeric user, so that an orchestrator can tell it is not root without looking inside the
+# image (Kubernetes' runAsNonRoot).
+RUN groupadd --system --gid 10001 app \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /app \
+        --shell /usr/sbin/nologin app
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
 COPY alembic.ini ./
 COPY migrations/ migrations/
-USER app
+USER 10001:10001
 EXPOSE 8000 50051
 CMD ["python", "-m", "app.api.rest"]
 
 
 FROM runtime AS dev
 USER root
-RUN chown -R app:app /opt/venv/lib/python3.11/site-packages/app \
+RUN chown -R 10001:10001 /opt/venv/lib/python3.11/site-packages/app \
         /opt/venv/lib/python3.11/site-packages/common
-USER app
+USER 10001:10001
 
 
 FROM runtime AS production

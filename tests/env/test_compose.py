@@ -76,10 +76,12 @@ def test_app_services_run_the_image_this_repository_builds(
     services: dict[str, dict[str, Any]],
 ) -> None:
     stages = read_dockerfile().stages
-    for name in APP_SERVICES:
-        build = services[name]["build"]
-        assert build["context"] == "."
-        assert build["target"] in stages
+    builders = [name for name in APP_SERVICES if "build" in services[name]]
+    assert builders == ["migrate"], "one service builds the image, the first to start"
+    build = services["migrate"]["build"]
+    assert build["context"] == "."
+    assert build["target"] in stages
+    assert {services[name]["image"] for name in APP_SERVICES} == {services["migrate"]["image"]}
 
 
 def test_start_order_is_database_then_migrations_then_servers(
@@ -132,8 +134,9 @@ def test_watch_syncs_into_the_installed_packages(services: dict[str, dict[str, A
         for path, target in synced.items():
             assert (ROOT / path / "__init__.py").is_file()
             assert target in chowned
-        rebuilt = {rule["path"] for rule in rules if rule["action"] == "rebuild"}
-        assert "./requirements/main.txt" in rebuilt
+        assert all(rule["action"] != "rebuild" for rule in rules), "only the builder rebuilds"
+    rebuilt = {rule["path"] for rule in services["migrate"]["develop"]["watch"]}
+    assert {"./requirements/main.txt", "./pyproject.toml", "./migrations"} <= rebuilt
 
 
 # -- the health checks, run for real -------------------------------------------------------------

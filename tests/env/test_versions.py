@@ -158,3 +158,36 @@ def test_the_dev_shell_evaluates_for_each_platform(system: str, tmp_path: Path) 
 
 def test_the_devcontainer_config_is_the_one_the_checks_read() -> None:
     assert read_jsonc(DEVCONTAINER)["dockerComposeFile"][0] == "../compose.yaml"
+
+
+#: What names this machine's stand-ins for the base images (a tool beside the project sets
+#: them up under the real images' names): never the project's business.
+_STAND_IN_MARKERS = ("container-stack", "localhost/postgres", "localhost/python")
+
+
+def test_the_project_names_the_real_images_never_a_machines_stand_ins() -> None:
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("no git")
+    listed = subprocess.run([git, "ls-files", "-z"], cwd=ROOT, capture_output=True, check=False)
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout")
+    here = Path(__file__).resolve().relative_to(ROOT).as_posix()  # it names the markers
+    named = []
+    for name in listed.stdout.decode().split("\0"):
+        path = ROOT / name
+        if not name or name in (".ci/run", here) or not path.is_file():  # CI sets the tool up
+            continue
+        text = path.read_bytes().decode(errors="ignore")
+        named += [f"{name}: {marker}" for marker in _STAND_IN_MARKERS if marker in text]
+    assert named == []
+    images = {
+        load_compose()["services"]["postgres"]["image"],
+        load_compose()["services"]["dev"]["image"],
+        read_dockerfile().base_of(read_dockerfile().stages["runtime"]),
+    }
+    assert images == {
+        "postgres:17",
+        "mcr.microsoft.com/devcontainers/python:3.11-bookworm",
+        "python:3.11-slim-trixie",
+    }
