@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import signal
+import time
 import weakref
 
 import pytest
 
-from common.lifecycle import Lifecycle, settle_for_serving
+from common.lifecycle import Lifecycle, StopSignals, settle_for_serving
 
 
 def test_init_hooks_run_once_and_late_hooks_run_at_once() -> None:
@@ -74,3 +77,40 @@ def test_settling_for_serving_when_asked_collects_once_and_freezes_what_is_left(
         assert later() is None  # what comes after is collected as before
     finally:
         gc.unfreeze()
+
+
+def test_a_stop_signal_ends_the_wait_whenever_it_comes() -> None:
+    """A handler that took a lock (``threading.Event.set``) hung about one wait in a hundred:
+    the signal came while the waiting main thread held that lock. Each child here waits with a
+    short poll and gets SIGTERM at a different moment; every one of them must exit."""
+    for attempt in range(300):
+        reader, writer = os.pipe()
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child process
+            stopping = StopSignals()
+            stopping.install()
+            os.write(writer, b"waiting")
+            while not stopping.wait(0.0001):  # the shape of a server's wait loop, tighter
+                pass
+            os._exit(0)
+        os.close(writer)
+        os.read(reader, 7)
+        os.close(reader)
+        time.sleep((attempt % 10) / 1000)
+        os.kill(child, signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        while not (done := os.waitpid(child, os.WNOHANG))[0] and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if not done[0]:
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+            pytest.fail(f"the waiting process ignored SIGTERM (attempt {attempt})")
+        assert os.waitstatus_to_exitcode(done[1]) == 0
+
+
+def test_the_wait_for_a_stop_signal_gives_up_after_its_timeout() -> None:
+    stopping = StopSignals(poll=0.01)
+    started = time.monotonic()
+    assert not stopping.wait(0.05)
+    assert time.monotonic() - started >= 0.05
+    assert not stopping.is_set()

@@ -21,10 +21,8 @@ import logging
 import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable
-from types import FrameType
 from typing import NoReturn
 
 from app import bootstrap, config
@@ -32,7 +30,7 @@ from app.api.grpc.health import ReadinessHealthServicer
 from app.api.grpc.server import create_grpc_server, grpc_address
 from app.config import Settings
 from common.config import ConfigurationError
-from common.lifecycle import settle_for_serving
+from common.lifecycle import StopSignals, settle_for_serving
 from common.ports import free_port
 
 logger = logging.getLogger("app.api.grpc")
@@ -41,8 +39,8 @@ logger = logging.getLogger("app.api.grpc")
 _SHARES_PORTS = sys.platform == "linux"
 #: Seconds the supervisor gives a server beyond its grace period to stop before killing it.
 _STOP_MARGIN = 10.0
-#: Seconds the main thread sleeps at most between looks at whether a stop signal came.
-_SIGNAL_POLL_SECONDS = 0.1
+#: Seconds between the supervisor's looks at whether a server exited.
+_REAP_SECONDS = 0.1
 
 
 def main() -> int:
@@ -50,13 +48,8 @@ def main() -> int:
         settings = config.load()
     except ConfigurationError as exc:
         sys.exit(str(exc))
-    stopping = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
-
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, on_signal)
+    stopping = StopSignals()
+    stopping.install()
 
     if settings.grpc_processes == 1 or not _SHARES_PORTS:
         return _serve(settings, stopping, announce=_print)
@@ -70,7 +63,7 @@ def _print(line: str) -> None:
 
 def _serve(
     settings: Settings,
-    stopping: threading.Event,
+    stopping: StopSignals,
     *,
     announce: Callable[[str], None],
     share_port: bool = False,
@@ -87,7 +80,7 @@ def _serve(
     announce(f"gRPC  {address}")
     logger.info("serving gRPC on %s", address)
 
-    _wait_for_signal(stopping)
+    stopping.wait()
     logger.info("stopping: finishing in-flight RPCs (%ss at most)", settings.grpc_grace_seconds)
     health_servicer.enter_graceful_shutdown()
     server.stop(settings.grpc_grace_seconds).wait()
@@ -95,19 +88,7 @@ def _serve(
     return 0
 
 
-def _wait_for_signal(stopping: threading.Event) -> None:
-    """Return once a stop signal's handler has set ``stopping``.
-
-    Never one wait without a timeout: the kernel may hand the signal to any thread that does
-    not block it, one of gRPC's included. That thread only notes it; Python runs the handler in
-    the main thread, the next time that thread runs Python code. A main thread asleep in
-    ``stopping.wait()`` would then sleep for ever (seen: a server that ignored SIGTERM).
-    """
-    while not stopping.wait(_SIGNAL_POLL_SECONDS):
-        pass
-
-
-def _supervise(settings: Settings, stopping: threading.Event) -> int:
+def _supervise(settings: Settings, stopping: StopSignals) -> int:
     """Fork the servers (nothing of gRPC exists yet here), wait for a signal, stop them."""
     try:
         # Checked as the servers bind it, so a port whose last connections linger in
@@ -132,7 +113,7 @@ def _supervise(settings: Settings, stopping: threading.Event) -> int:
         # Each server writes one line once it listens; an empty read: it died first.
         if all(_read_line(reader) for reader in ready) and not stopping.is_set():
             _print(f"gRPC  {grpc_address(settings.grpc_host, port)}")
-            while not stopping.wait(_SIGNAL_POLL_SECONDS):
+            while not stopping.wait(_REAP_SECONDS):
                 if _reap(servers):
                     logger.error("a gRPC server process exited; stopping the others")
                     break
@@ -143,7 +124,7 @@ def _supervise(settings: Settings, stopping: threading.Event) -> int:
     return 0 if stopping.is_set() and all(status == 0 for status in servers.values()) else 1
 
 
-def _served(settings: Settings, stopping: threading.Event, ready: int) -> int:
+def _served(settings: Settings, stopping: StopSignals, ready: int) -> int:
     def announce(line: str) -> None:
         os.write(ready, f"{line}\n".encode())
         os.close(ready)

@@ -177,7 +177,9 @@ def _drain_before_stopping(loop: asyncio.AbstractEventLoop) -> None:
         if callable(stop):
 
             def later(number: int, frame: FrameType | None, stop: Any = stop) -> None:
-                loop.call_later(DRAIN_SECONDS, stop, number, frame)
+                # A handler may run in the middle of the loop's own work: hand the timer over
+                # the way asyncio's signal handling does, not by touching the loop's heap here.
+                loop.call_soon_threadsafe(loop.call_later, DRAIN_SECONDS, stop, number, frame)
 
             signal.signal(signum, later)
 

@@ -12,10 +12,13 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
+from types import FrameType
 
-__all__ = ["Hook", "Lifecycle", "settle_for_serving"]
+__all__ = ["Hook", "Lifecycle", "StopSignals", "settle_for_serving"]
 
 logger = logging.getLogger(__name__)
 
@@ -116,3 +119,38 @@ def settle_for_serving(freeze_heap: bool) -> None:
     if freeze_heap:
         gc.collect()
         gc.freeze()
+
+
+class StopSignals:
+    """SIGTERM and SIGINT, noted by a handler that takes no lock, for a process to wait on.
+
+    Python runs a signal handler in the main thread between two bytecodes, which may be inside
+    ``threading.Event.wait`` while it holds the event's lock: a handler calling ``Event.set``
+    there waits for that lock for ever, and the process ignores every later signal. The handler
+    here only assigns an attribute; :meth:`wait` looks at it every ``poll`` seconds.
+    """
+
+    def __init__(self, poll: float = 0.1) -> None:
+        self.received: int | None = None
+        self._poll = poll
+
+    def install(self) -> None:
+        """Handle SIGTERM and SIGINT from now on (call it in the main thread)."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._note)
+
+    def _note(self, signum: int, frame: FrameType | None) -> None:
+        self.received = signum
+
+    def is_set(self) -> bool:
+        return self.received is not None
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Whether a stop signal came, once it has or ``timeout`` seconds have passed."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.received is None:
+            left = self._poll if deadline is None else min(self._poll, deadline - time.monotonic())
+            if left <= 0:
+                break
+            time.sleep(left)
+        return self.received is not None
