@@ -50,9 +50,13 @@ def lock(c: Context, upgrade: bool = False) -> None:
     )
     flag = " --upgrade" if upgrade else ""
     with c.cd(str(ROOT)):
-        c.run(f'"{uv}" pip compile pyproject.toml {common}{flag} -o requirements/main.txt')
         c.run(
             f'"{uv}" pip compile pyproject.toml --group dev {common}{flag} -o requirements/dev.txt'
+        )
+        # The image's lock takes the development lock's versions, so both pin the same.
+        c.run(
+            f'"{uv}" pip compile pyproject.toml -c requirements/dev.txt {common}'
+            " -o requirements/main.txt"
         )
         c.run(f'echo pip | "{uv}" pip compile - {common}{flag} -o requirements/pip.txt')
     print("locked: requirements/main.txt, requirements/dev.txt, requirements/pip.txt")

@@ -28,7 +28,7 @@ from app import config
 from app.db.jobs import SessionJobQueue
 from app.db.mail.outbox import OutboxMailer
 from app.remote.grpc import CallPolicy, Connection
-from app.remote.mail import LogMailer, SmtpMailer, SmtpSettings
+from app.remote.mail import LogMailer, SmtpMailer, SmtpSettings, TracedMailer
 from app.remote.user_events import UserEventsClient
 from app.remote.users import RemoteUserDirectory
 from app.service.auth.service import AuthService, LoginThrottle
@@ -42,6 +42,7 @@ from app.service.users.passwords import PasswordHasher
 from app.service.users.relay import UserEventsRelay, UserEventSubscriber
 from app.service.users.service import UserEvents, UsersService
 from common.runtime import Once, ServiceRuntime
+from common.telemetry import Tracing
 
 __all__ = ["Runtime", "Services", "bootstrap", "shutdown"]
 
@@ -60,8 +61,10 @@ class Services:
 class Runtime(ServiceRuntime[config.Settings, Services]):
     """Everything one process of this service holds: the common runtime, and its features'."""
 
-    def __init__(self, settings: config.Settings) -> None:
-        super().__init__(settings)
+    SERVICE_NAME = "backend-app"
+
+    def __init__(self, settings: config.Settings, *, tracing: Tracing | None = None) -> None:
+        super().__init__(settings, tracing=tracing)
         self.passwords = PasswordHasher(
             time_cost=settings.password_time_cost,
             memory_cost_kib=settings.password_memory_cost_kib,
@@ -84,7 +87,7 @@ class Runtime(ServiceRuntime[config.Settings, Services]):
             self.user_event_subscribers.append(UserEventsClient(notes))
 
     def _connect(self, target: str, service: str, policy: CallPolicy) -> Connection:
-        connection = Connection(target, service=service, policy=policy)
+        connection = Connection(target, service=service, policy=policy, tracing=self.tracing)
         self.lifecycle.on_shutdown(connection.close)
         return connection
 
@@ -128,7 +131,14 @@ class Runtime(ServiceRuntime[config.Settings, Services]):
         )
 
     def mailer(self, session: Session) -> Mailer:
-        """The mail backend ``MAIL_BACKEND`` names (the outbox writes in ``session``)."""
+        """The mail backend ``MAIL_BACKEND`` names (the outbox writes in ``session``), its
+        sends traced when tracing is on."""
+        mailer = self._mailer(session)
+        if self.tracing.enabled:
+            return TracedMailer(mailer, self.tracing.tracer("app.mail"))
+        return mailer
+
+    def _mailer(self, session: Session) -> Mailer:
         settings = self.settings
         if settings.mail_backend == "outbox":
             return OutboxMailer(session, sender=settings.mail_from, clock=self.now)

@@ -69,6 +69,10 @@ class Settings(BaseServiceSettings):
     grpc_processes: int = Field(default=2, ge=1, le=64)
     #: seconds in-flight RPCs have to finish after SIGTERM before they are cancelled.
     grpc_grace_seconds: float = Field(default=30, ge=0, le=600)
+    #: the gRPC server's Prometheus metrics, on METRICS_HOST (0 picks a free port).
+    grpc_metrics_port: int = Field(default=9464, ge=0, le=65535)
+    #: the worker's Prometheus metrics, on METRICS_HOST (0 picks a free port).
+    worker_metrics_port: int = Field(default=9465, ge=0, le=65535)
 
     # Features that run as services of their own (empty: in this process, the default).
     #: host:port of the users service's gRPC API. Set where notes runs on its own: notes then
@@ -85,6 +89,11 @@ class Settings(BaseServiceSettings):
     # Worker (python -m app.worker): background jobs from the PostgreSQL queue.
     #: jobs run at the same time (each in a thread of its own, with its own session).
     worker_concurrency: int = Field(default=1, ge=1, le=64)
+    #: wake on PostgreSQL's notifications as jobs are committed (and poll besides); false:
+    #: poll only, every WORKER_POLLING_SECONDS, as behind a pooler in transaction mode, where
+    #: LISTEN does not hold (PgBouncer).
+    worker_listen_notify: bool = True
+    worker_polling_seconds: float = Field(default=5.0, gt=0, le=300)
 
     # Mail: `outbox` writes messages to the mail_outbox table, `log` to the log, `smtp` sends.
     mail_backend: Literal["outbox", "log", "smtp"] = "log"

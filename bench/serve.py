@@ -216,6 +216,7 @@ def running_servers(database_url: str, overrides: dict[str, str], logs: Path) ->
         "REST_PORT": "0",
         "GRPC_HOST": "127.0.0.1",
         "GRPC_PORT": "0",
+        "GRPC_METRICS_PORT": "0",
         "PYTHONUNBUFFERED": "1",
         **overrides,
     }

@@ -258,6 +258,12 @@ def _serve(args: argparse.Namespace) -> int:
         "REST_PORT": str(rest_port),
         "GRPC_PORT": str(grpc_port),
         "PYTHONUNBUFFERED": "1",
+        # Two checkouts may serve at once: their metrics ports are free ones unless configured.
+        **{
+            name.upper(): "0"
+            for name in ("grpc_metrics_port", "worker_metrics_port")
+            if name not in settings.model_fields_set
+        },
     }
     if not args.alembic_config.is_file():
         raise ServeError(

@@ -4,6 +4,9 @@
 the session's transaction, so a job exists exactly when the data that caused it was
 committed. The function and its row type come with procrastinate's schema, which a migration
 creates; nothing here imports procrastinate (or the service layer, whose port this is).
+
+Inside a traced unit of work, the job carries its trace (W3C ``traceparent``) as one more
+argument (:data:`common.telemetry.JOB_TRACE_ARGUMENT`), which the worker takes out and continues.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.orm import Session
 
 from common.db import execute_one
+from common.telemetry import JOB_TRACE_ARGUMENT, carrier
 
 __all__ = ["QueuedTask", "SessionJobQueue", "drop_job_queue"]
 
@@ -47,7 +51,8 @@ class SessionJobQueue:
         self._session = session
 
     def enqueue(self, task: QueuedTask, /, **arguments: object) -> None:
-        # Every sign-up enqueues a job, so the driver runs it (common.db.execute_one).
+        if trace := carrier():
+            arguments = {**arguments, JOB_TRACE_ARGUMENT: trace}
         execute_one(
             self._session,
             _DEFER,

@@ -28,6 +28,7 @@ from common.errors import (
     Unauthenticated,
     Unavailable,
 )
+from common.telemetry import Tracing
 
 __all__ = ["CHANNEL_OPTIONS", "ERRORS", "CallPolicy", "Connection", "error_for"]
 
@@ -90,10 +91,13 @@ class Connection:
         service: str,
         policy: CallPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        tracing: Tracing | None = None,
     ) -> None:
         self.target = target
         self.service = service
         self.policy = policy or CallPolicy()
+        #: With tracing on, each call is a client span, and the trace goes on to the other side.
+        self.tracing = tracing
         self._sleep = sleep
         self._channel: grpc.Channel | None = None
         self._lock = threading.Lock()
@@ -102,7 +106,16 @@ class Connection:
     def channel(self) -> grpc.Channel:
         with self._lock:
             if self._channel is None:
-                self._channel = grpc.insecure_channel(self.target, options=CHANNEL_OPTIONS)
+                channel = grpc.insecure_channel(self.target, options=CHANNEL_OPTIONS)
+                if self.tracing is not None and self.tracing.enabled:
+                    from opentelemetry.instrumentation.grpc import client_interceptor, grpcext
+
+                    traced = client_interceptor(  # type: ignore[no-untyped-call]
+                        tracer_provider=self.tracing.provider
+                    )
+                    # The instrumentation's interceptor has its own interface, and adapter.
+                    channel = grpcext.intercept_channel(channel, traced)  # type: ignore[no-untyped-call]
+                self._channel = channel
             return self._channel
 
     def close(self) -> None:

@@ -2,8 +2,9 @@
 
 ``WORKER_CONCURRENCY``, ``MAIL_*``/``SMTP_*`` and everything else :mod:`app.config` reads
 (see ``.env.example``). The worker wakes on PostgreSQL notifications as jobs are committed
-(and polls every 5 s besides), and schedules the periodic tasks. On SIGTERM or SIGINT it
-takes no new job, lets the running ones finish, runs the shutdown hooks and exits 0; a
+(and polls every ``WORKER_POLLING_SECONDS`` besides; only that with ``WORKER_LISTEN_NOTIFY``
+false), and schedules the periodic tasks. Its metrics are on ``WORKER_METRICS_PORT``. On
+SIGTERM or SIGINT it takes no new job, lets the running ones finish, runs the shutdown hooks and exits 0; a
 second signal stops it at once.
 """
 
@@ -14,7 +15,9 @@ import sys
 
 from app import bootstrap, config
 from app.worker.app import create_app
+from common import metrics
 from common.config import ConfigurationError
+from common.logs import configure_logging
 
 logger = logging.getLogger("app.worker")
 
@@ -24,6 +27,17 @@ def main() -> int:
         settings = config.load()
     except ConfigurationError as exc:
         sys.exit(str(exc))
+    configure_logging(settings.log_level, json_lines=settings.structured_logs)
+    if settings.metrics_enabled:
+        metrics.prepare_directory()
+        try:
+            port = metrics.serve(settings.metrics_host, settings.worker_metrics_port)
+        except OSError as exc:
+            sys.exit(
+                f"cannot serve metrics on {settings.metrics_host} port "
+                f"{settings.worker_metrics_port} (WORKER_METRICS_PORT): {exc}"
+            )
+        logger.info("metrics on http://%s:%d/metrics", settings.metrics_host, port)
     runtime = bootstrap.bootstrap(settings)
     try:
         logger.info(

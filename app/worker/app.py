@@ -30,6 +30,8 @@ def create_app(
         worker_defaults=WorkerOptions(
             name="worker",
             concurrency=settings.worker_concurrency,
+            listen_notify=settings.worker_listen_notify,
+            fetch_job_polling_interval=settings.worker_polling_seconds,
             additional_context={RUNTIME: runtime},
             task_middleware=[unit_of_work],
             # Failed jobs stay in procrastinate_jobs, for inspection and a manual retry.

@@ -26,6 +26,8 @@ def environment(database_url: str, **extra: str) -> dict[str, str]:
         "REST_PORT": "0",
         "GRPC_HOST": "127.0.0.1",
         "GRPC_PORT": "0",
+        "GRPC_METRICS_PORT": "0",
+        "WORKER_METRICS_PORT": "0",
         **extra,
     }
 

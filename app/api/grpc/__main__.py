@@ -29,8 +29,10 @@ from app import bootstrap, config
 from app.api.grpc.health import ReadinessHealthServicer
 from app.api.grpc.server import create_grpc_server, grpc_address
 from app.config import Settings
+from common import metrics
 from common.config import ConfigurationError
 from common.lifecycle import StopSignals, settle_for_serving
+from common.logs import configure_logging
 from common.ports import free_port
 
 logger = logging.getLogger("app.api.grpc")
@@ -48,12 +50,30 @@ def main() -> int:
         settings = config.load()
     except ConfigurationError as exc:
         sys.exit(str(exc))
+    # Here already, for what the supervisor says (it never builds a runtime, which would).
+    configure_logging(settings.log_level, json_lines=settings.structured_logs)
     stopping = StopSignals()
     stopping.install()
 
+    if settings.metrics_enabled:
+        metrics.prepare_directory()  # before a server process counts anything
     if settings.grpc_processes == 1 or not _SHARES_PORTS:
+        _serve_metrics(settings)
         return _serve(settings, stopping, announce=_print)
     return _supervise(settings, stopping)
+
+
+def _serve_metrics(settings: Settings) -> None:
+    """The metrics of every server process, summed, on ``GRPC_METRICS_PORT`` (a thread)."""
+    if settings.metrics_enabled:
+        try:
+            port = metrics.serve(settings.metrics_host, settings.grpc_metrics_port)
+        except OSError as exc:
+            sys.exit(
+                f"cannot serve metrics on {settings.metrics_host} port "
+                f"{settings.grpc_metrics_port} (GRPC_METRICS_PORT): {exc}"
+            )
+        logger.info("metrics on http://%s/metrics", grpc_address(settings.metrics_host, port))
 
 
 def _print(line: str) -> None:
@@ -110,6 +130,7 @@ def _supervise(settings: Settings, stopping: StopSignals) -> int:
             os.close(writer)
             servers[pid] = None
             ready.append(reader)
+        _serve_metrics(settings)  # here, after the forks: no server inherits its socket
         # Each server writes one line once it listens; an empty read: it died first.
         if all(_read_line(reader) for reader in ready) and not stopping.is_set():
             _print(f"gRPC  {grpc_address(settings.grpc_host, port)}")
@@ -154,6 +175,7 @@ def _reap(servers: dict[int, int | None]) -> bool:
             done, wait_status = os.waitpid(pid, os.WNOHANG)
             if done:
                 servers[pid] = os.waitstatus_to_exitcode(wait_status)
+                metrics.forget_process(pid)
                 exited = True
     return exited
 

@@ -40,6 +40,7 @@ from app.bootstrap import Runtime
 from common.errors import InvalidInput, ServiceError
 from common.lifecycle import Lifecycle
 from common.logs import accepted_request_id, bind_request_id
+from common.metrics import Metrics
 
 __all__ = [
     "OPEN_SERVICES",
@@ -149,9 +150,16 @@ def _status_code(context: grpc.ServicerContext, *, failed: bool) -> grpc.StatusC
 
 
 class RequestContextInterceptor(_Interceptor):
-    """Request id in, request id out (trailing metadata), one access-log line per RPC."""
+    """Request id in, request id out (trailing metadata), one access-log line per RPC, and
+    its count and duration by method and code when there are metrics."""
+
+    def __init__(self, metrics: Metrics | None = None) -> None:
+        super().__init__()
+        self._metrics = metrics
 
     def _wrap(self, method: str, handler: Handler) -> Handler | None:
+        metrics = self._metrics
+
         def wrap(behavior: Behavior) -> Behavior:
             def with_request_id(request: Any, context: grpc.ServicerContext) -> Any:
                 started = time.perf_counter()
@@ -168,11 +176,12 @@ class RequestContextInterceptor(_Interceptor):
                     finally:
                         trailing = tuple(context.trailing_metadata() or ())
                         context.set_trailing_metadata((*trailing, (REQUEST_ID_KEY, request_id)))
-                        _log_access(
-                            method,
-                            _status_code(context, failed=failed),
-                            time.perf_counter() - started,
-                        )
+                        code = _status_code(context, failed=failed)
+                        seconds = time.perf_counter() - started
+                        _log_access(method, code, seconds)
+                        if metrics is not None:
+                            metrics.grpc_requests.labels(method, code.name).inc()
+                            metrics.grpc_duration.labels(method).observe(seconds)
 
             return with_request_id
 
@@ -266,9 +275,21 @@ class AuthenticationInterceptor(_Interceptor):
 
 
 def default_interceptors(runtime: Runtime) -> list[grpc.ServerInterceptor]:
-    """The interceptors of :func:`~app.api.grpc.server.create_grpc_server`, outermost first."""
+    """The interceptors of :func:`~app.api.grpc.server.create_grpc_server`, outermost first:
+    OpenTelemetry's server span first when tracing is on (health checks left out)."""
+    tracing: list[grpc.ServerInterceptor] = []
+    if runtime.tracing.enabled:
+        from opentelemetry.instrumentation.grpc import filters, server_interceptor
+
+        tracing.append(
+            server_interceptor(  # type: ignore[no-untyped-call]
+                tracer_provider=runtime.tracing.provider,
+                filter_=filters.negate(filters.health_check()),
+            )
+        )
     return [
-        RequestContextInterceptor(),
+        *tracing,
+        RequestContextInterceptor(runtime.metrics),
         LifecycleInterceptor(runtime.lifecycle),
         ErrorInterceptor(),
         AuthenticationInterceptor(runtime),

@@ -1,19 +1,24 @@
 """The Flask app factory: one runtime, one blueprint per feature (:mod:`~app.api.rest.features`)
 and the OpenAPI document, one problem format, the security headers on every answer, CORS where
-configured."""
+configured, and the request's telemetry: a server span when tracing is on (OpenTelemetry's
+Flask instrumentation), its count and latency by route template and status when metrics are.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+import time
+
+from flask import Flask, Response, g, request
 from flask_cors import CORS
 
 from app.api.rest import openapi
 from app.api.rest.context import RUNTIME_KEY
 from app.api.rest.errors import SECURITY_HEADERS, register_error_handlers
 from app.api.rest.features import FEATURES
-from app.api.rest.middleware import REQUEST_ID_HEADER, RequestLogMiddleware
+from app.api.rest.middleware import REQUEST_ID_HEADER, TRACE_IDS_KEY, RequestLogMiddleware
 from app.bootstrap import Runtime, bootstrap
 from app.config import Settings
+from common.telemetry import current_ids
 
 __all__ = ["create_app"]
 
@@ -62,4 +67,37 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         runtime.lifecycle.teardown()
 
     app.wsgi_app = RequestLogMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    _observe(app, runtime)
     return app
+
+
+def _observe(app: Flask, runtime: Runtime) -> None:
+    """The request's span (when tracing is on) and its metrics (when they are)."""
+    if runtime.tracing.enabled:
+        from opentelemetry.instrumentation.flask import FlaskInstrumentor
+
+        FlaskInstrumentor.instrument_app(  # type: ignore[no-untyped-call]
+            app, tracer_provider=runtime.tracing.provider, excluded_urls="healthz,readyz"
+        )
+
+        @app.before_request
+        def keep_trace_ids() -> None:
+            # The access log is written once the response went out, after the span ended.
+            request.environ[TRACE_IDS_KEY] = current_ids()
+
+    metrics = runtime.metrics
+    if metrics is None:
+        return
+
+    @app.before_request
+    def start_clock() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def count(response: Response) -> Response:
+        # The route's template keeps the label set small; a path no route matched is one.
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        seconds = time.perf_counter() - g.get("started", time.perf_counter())
+        metrics.http_requests.labels(route, request.method, str(response.status_code)).inc()
+        metrics.http_duration.labels(route, request.method).observe(seconds)
+        return response

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
 import signal
 import sys
 import threading
@@ -30,12 +31,13 @@ from app import bootstrap, config
 from app.api.rest.app import create_app
 from app.api.rest.errors import PROBLEM_MEDIA_TYPE, SECURITY_HEADERS, problem_json
 from app.config import Settings
+from common import metrics
 from common.lifecycle import settle_for_serving
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication, WSGIEnvironment
 
-__all__ = ["DISCARD_FACTOR", "DRAIN_SECONDS", "FlaskBridge", "create_asgi_app"]
+__all__ = ["DISCARD_FACTOR", "DRAIN_SECONDS", "METRICS_PATH", "FlaskBridge", "create_asgi_app"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,8 @@ logger = logging.getLogger(__name__)
 DRAIN_SECONDS = 0.2
 #: How much of a body over the limit is read and dropped before the 413, in limits.
 DISCARD_FACTOR = 8
+#: Where Prometheus scrapes the metrics of every worker, summed (not an API operation).
+METRICS_PATH = "/metrics"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -85,6 +89,7 @@ class FlaskBridge:
         if self._pool is not None:
             self._pool.shutdown()
         bootstrap.shutdown()
+        metrics.forget_process(os.getpid())
         logger.info("REST worker stopped; shutdown hooks ran")
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -106,6 +111,9 @@ class FlaskBridge:
 
     # -- a request ------------------------------------------------------------------------------
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] == METRICS_PATH and self.settings.metrics_enabled:
+            await _answer_metrics(scope, send)
+            return
         body = await self._read_body(scope, receive, send)
         if body is None:
             return
@@ -162,6 +170,19 @@ class FlaskBridge:
             await _too_large(send, limit)
             return None
         return b"".join(chunks)
+
+
+async def _answer_metrics(scope: Scope, send: Send) -> None:
+    """``GET /metrics``: the exposition of every worker's metrics (read from their files)."""
+    if scope["method"] not in ("GET", "HEAD"):
+        status, headers, content = 405, [(b"allow", b"GET, HEAD")], b""
+    else:
+        content = await asyncio.get_running_loop().run_in_executor(None, metrics.exposition)
+        status, headers = 200, [(b"content-type", metrics.CONTENT_TYPE.encode())]
+    headers += [(name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    body = b"" if scope["method"] == "HEAD" else content
+    await send({"type": "http.response.body", "body": body})
 
 
 def _drain_before_stopping(loop: asyncio.AbstractEventLoop) -> None:

@@ -18,11 +18,13 @@ if TYPE_CHECKING:
     from _typeshed import OptExcInfo
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-__all__ = ["REQUEST_ID_HEADER", "RequestLogMiddleware"]
+__all__ = ["REQUEST_ID_HEADER", "TRACE_IDS_KEY", "RequestLogMiddleware"]
 
 access_logger = logging.getLogger("app.api.rest.access")
 
 REQUEST_ID_HEADER = "X-Request-ID"
+#: Where the app leaves the request span's (trace id, span id) for the access log.
+TRACE_IDS_KEY = "app.trace_ids"
 
 
 class RequestLogMiddleware:
@@ -54,11 +56,20 @@ def _log_access(environ: WSGIEnvironment, status: str, seconds: float) -> None:
     method = environ.get("REQUEST_METHOD", "-")
     path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
     duration_ms = round(seconds * 1000, 1)
+    extra: dict[str, object] = {}
+    if ids := environ.get(TRACE_IDS_KEY):
+        extra["trace_id"], extra["span_id"] = ids
     access_logger.info(
         "%s %s %s %.1fms",
         method,
         path,
         status,
         duration_ms,
-        extra={"method": method, "path": path, "status": int(status), "duration_ms": duration_ms},
+        extra={
+            "method": method,
+            "path": path,
+            "status": int(status),
+            "duration_ms": duration_ms,
+            **extra,
+        },
     )

@@ -2,7 +2,9 @@
 
 ``WEB_CONCURRENCY`` worker processes share one listening socket, bound here first (so port 0
 picks a free port, and ``REST  http://HOST:PORT`` is printed once it listens); each builds its
-own runtime as it starts (:mod:`app.api.rest.asgi`) and restarts if it dies. On SIGTERM or
+own runtime as it starts (:mod:`app.api.rest.asgi`) and restarts if it dies. Their metrics go
+to one directory (:func:`common.metrics.prepare_directory`), and ``GET /metrics`` on any of
+them sums them all. On SIGTERM or
 SIGINT every worker stops accepting, finishes what it was answering within
 ``REST_GRACEFUL_TIMEOUT`` seconds, runs its shutdown hooks, and the process exits 0.
 """
@@ -18,6 +20,7 @@ from uvicorn.supervisors import Multiprocess
 
 from app.api.rest.protocol import RestConfig, RestProtocol
 from app.config import Settings
+from common import metrics
 from common.logs import configure_logging
 
 __all__ = ["ASGI_FACTORY", "KEEP_ALIVE_SECONDS", "RestServer", "uvicorn_config"]
@@ -63,6 +66,8 @@ class RestServer:
     def run(self) -> int:
         settings = self.settings
         configure_logging(settings.log_level, json_lines=settings.structured_logs)
+        if settings.metrics_enabled:
+            metrics.prepare_directory()  # before a worker counts anything (common.metrics)
         sock = self.config.bind_socket()
         sock.listen(self.config.backlog)  # connections wait for the workers from now on
         host, port = sock.getsockname()[:2]

@@ -70,6 +70,10 @@ class BaseServiceSettings(BaseSettings):
     #: the opt-in GC tuning of common.lifecycle.settle_for_serving: a server collects once
     #: after start-up and freezes what is left, so later full collections skip it.
     gc_freeze_after_startup: bool = False
+    #: Prometheus metrics (common.metrics): REST serves /metrics, the other programs a port.
+    metrics_enabled: bool = True
+    #: where the gRPC server's and the worker's metrics ports listen (containers: 0.0.0.0).
+    metrics_host: str = Field(default="127.0.0.1", pattern=r"^[A-Za-z0-9.:\-\[\]]+$")
     secret_key: SecretStr = SecretStr(INSECURE_DEFAULT_SECRET)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
     log_json: bool | None = Field(

@@ -28,9 +28,10 @@ import datetime as dt
 import math
 import select
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, cast
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import psycopg
 from sqlalchemy import (
@@ -47,11 +48,16 @@ from sqlalchemy import (
 from sqlalchemy.engine import CursorResult, Dialect, ExceptionContext, ExecutionContext
 from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 from sqlalchemy.sql.expression import ClauseElement
 
 from common.errors import InvalidInput, Unavailable
 from common.watchdog import StatementWatchdog, WatchedConnection
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
+
+    from common.metrics import Metrics
 
 __all__ = [
     "COMPILED_CACHE_SIZE",
@@ -161,6 +167,25 @@ def _run_on_driver(
     if driver is None:  # pragma: no cover - only an invalidated connection has none
         raise Unavailable("the database is unavailable")
     prepare = bool(session.info.get(_PREPARED, True))
+    tracer: Tracer | None = session.info.get(_TRACER)
+    span = (
+        tracer.start_as_current_span(sql.split(None, 1)[0], attributes={"db.statement": sql})
+        if tracer is not None
+        else contextlib.nullcontext()
+    )
+    with span:
+        return _execute_on_driver(connection, driver, sql, values, prepare=prepare, write=write)
+
+
+def _execute_on_driver(
+    connection: Connection,
+    driver: psycopg.Connection[tuple[Any, ...]],
+    sql: str,
+    values: Mapping[str, Any],
+    *,
+    prepare: bool,
+    write: bool,
+) -> Sequence[Any] | None:
     try:
         if write and driver.autocommit:  # as _transaction_at_first_write does
             driver.autocommit = False
@@ -214,6 +239,23 @@ class _CompiledCache:
 _COMPILED = _CompiledCache(COMPILED_CACHE_SIZE)
 #: ``Session.info`` key: whether the fast path asks the server to prepare its statements.
 _PREPARED = "common.db.prepared_statements"
+#: ``Session.info`` key: the tracer of the fast path's statements (SQLAlchemy's are the
+#: engine instrumentation's), when tracing is on.
+_TRACER = "common.db.tracer"
+
+
+def _timed_pool(observe: Callable[[float], None]) -> type[QueuePool]:
+    """SQLAlchemy's queue pool, timing every wait for a connection."""
+
+    class TimedQueuePool(QueuePool):
+        def _do_get(self) -> ConnectionPoolEntry:
+            started = time.perf_counter()
+            try:
+                return super()._do_get()
+            finally:
+                observe(time.perf_counter() - started)
+
+    return TimedQueuePool
 
 
 class Database:
@@ -235,7 +277,8 @@ class Database:
 
     ``fast_path`` turns on the opt-in of the module docstring. ``prepared_statements=False``
     has nothing prepared on the server, for a pooler that cannot keep prepared statements
-    (PgBouncer in transaction mode before 1.21).
+    (PgBouncer in transaction mode before 1.21). ``metrics`` counts the connections in use
+    and times the waits for one; ``tracer`` traces the fast path's statements.
     """
 
     def __init__(
@@ -247,11 +290,16 @@ class Database:
         timeout: float = 5.0,
         fast_path: bool = False,
         prepared_statements: bool = True,
+        metrics: Metrics | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.watchdog = StatementWatchdog(timeout, probe=self._probe)
         connect_args: dict[str, Any] = {"connect_timeout": max(2, math.ceil(timeout))}
         if not prepared_statements:
             connect_args["prepare_threshold"] = None  # psycopg prepares none on its own
+        pool: dict[str, Any] = {}
+        if metrics is not None:
+            pool["poolclass"] = _timed_pool(metrics.db_pool_wait.observe)
         self.engine: Engine = create_engine(
             normalize_url(url),
             pool_size=2 * pool_size,
@@ -259,17 +307,23 @@ class Database:
             pool_timeout=timeout,
             echo=echo,
             connect_args=connect_args,
+            **pool,
         )
+
         self.fast_path = fast_path
         event.listen(self.engine, "do_connect", self._connect)
         event.listen(self.engine, "handle_error", _as_service_error)
         event.listen(self.engine, "checkout", self._check_out)
         if fast_path:
             event.listen(self.engine, "before_cursor_execute", _transaction_at_first_write)
+        if metrics is not None:  # after _check_out, which may refuse a connection
+            in_use = metrics.db_connections_in_use
+            event.listen(self.engine, "checkout", lambda *_: in_use.inc())
+            event.listen(self.engine, "checkin", lambda *_: in_use.dec())
         self._factory = sessionmaker(
             bind=self.engine,
             expire_on_commit=False,
-            info={_FAST_PATH: fast_path, _PREPARED: prepared_statements},
+            info={_FAST_PATH: fast_path, _PREPARED: prepared_statements, _TRACER: tracer},
         )
         self.sessions: scoped_session[Session] = scoped_session(self._factory)
 

@@ -2,7 +2,9 @@
 
 Every record carries the request id of the unit of work it belongs to (``-`` outside one):
 adapters set it with :func:`bind_request_id` from ``X-Request-ID`` / gRPC metadata (when
-:func:`accepted_request_id` accepts it) or a new one.
+:func:`accepted_request_id` accepts it) or a new one. Inside a traced span it carries the
+span's ``trace_id`` and ``span_id`` too (a record may bring its own, as ``extra``, when it is
+written after its span ended), so a log line leads to its trace and back.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import re
 import sys
 import uuid
 from collections.abc import Iterator
+
+from common.telemetry import current_ids
 
 __all__ = [
     "JsonFormatter",
@@ -32,6 +36,7 @@ _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)
     "message",
     "asctime",
     "request_id",
+    "trace",
 }
 
 
@@ -63,9 +68,19 @@ def bind_request_id(request_id: str | None = None) -> Iterator[str]:
         _request_id.reset(token)
 
 
-class _RequestIdFilter(logging.Filter):
+class _ContextFilter(logging.Filter):
+    """The request id, and the trace and span ids (when there are), on every record."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = _request_id.get() or "-"
+        if not hasattr(record, "trace_id"):
+            ids = current_ids()
+            if ids is not None:
+                record.trace_id, record.span_id = ids
+        trace_id = getattr(record, "trace_id", None)
+        record.trace = (
+            f" trace={trace_id} span={getattr(record, 'span_id', '-')}" if trace_id else ""
+        )
         return True
 
 
@@ -91,12 +106,14 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
     """Replace the root handlers with one stderr handler in the chosen format."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(_RequestIdFilter())
+    handler.addFilter(_ContextFilter())
     if json_lines:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s")
+            logging.Formatter(
+                "%(asctime)s %(levelname)-7s [%(request_id)s%(trace)s] %(name)s: %(message)s"
+            )
         )
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -14,12 +14,14 @@ import contextlib
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from common.config import BaseServiceSettings
 from common.db import Database, utcnow
 from common.lifecycle import Lifecycle
 from common.logs import configure_logging
+from common.metrics import Metrics
+from common.telemetry import Tracing
 
 __all__ = ["Once", "ServiceRuntime"]
 
@@ -29,15 +31,22 @@ RuntimeT = TypeVar("RuntimeT", bound="ServiceRuntime")  # type: ignore[type-arg]
 
 
 class ServiceRuntime(abc.ABC, Generic[SettingsT, ServicesT]):
-    """Settings, the lifecycle, the database and the clock of one process.
+    """Settings, the lifecycle, the database, the clock and the telemetry of one process.
 
     Logging is configured at initialisation; the unit of work's session is removed after
-    each unit of work and the engine disposed of at shutdown (lifecycle hooks).
+    each unit of work and the engine disposed of at shutdown (lifecycle hooks). Tracing is
+    what ``OTEL_*`` asks for (:class:`~common.telemetry.Tracing`; ``tracing`` replaces it, as
+    tests do), metrics are on unless ``METRICS_ENABLED`` is false.
     """
 
-    def __init__(self, settings: SettingsT) -> None:
+    #: The service's name in traces, unless OTEL_SERVICE_NAME gives another.
+    SERVICE_NAME: ClassVar[str] = "backend"
+
+    def __init__(self, settings: SettingsT, *, tracing: Tracing | None = None) -> None:
         self.settings = settings
         self.lifecycle = Lifecycle()
+        self.tracing = tracing or Tracing.from_environment(self.SERVICE_NAME)
+        self.metrics = Metrics() if settings.metrics_enabled else None
         self.database = Database(
             settings.database_url,
             pool_size=settings.database_pool_size,
@@ -45,12 +54,16 @@ class ServiceRuntime(abc.ABC, Generic[SettingsT, ServicesT]):
             timeout=settings.database_timeout_seconds,
             fast_path=settings.database_fast_path,
             prepared_statements=settings.database_prepared_statements,
+            metrics=self.metrics,
+            tracer=self.tracing.tracer("common.db") if self.tracing.enabled else None,
         )
+        self.tracing.instrument_engine(self.database.engine)
         #: The time source of every service; tests replace it to travel in time.
         self.clock: Callable[[], dt.datetime] = utcnow
         self.lifecycle.on_init(self._configure_logging)
         self.lifecycle.on_teardown(self.database.remove_session)
         self.lifecycle.on_shutdown(self.database.dispose)
+        self.lifecycle.on_shutdown(self.tracing.shutdown)
 
     def _configure_logging(self) -> None:
         configure_logging(self.settings.log_level, json_lines=self.settings.structured_logs)

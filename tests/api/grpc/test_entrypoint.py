@@ -30,6 +30,7 @@ def _environment(database_url: str, **extra: str) -> dict[str, str]:
         "PASSWORD_PARALLELISM": "1",
         "GRPC_HOST": "127.0.0.1",
         "GRPC_PORT": "0",
+        "GRPC_METRICS_PORT": "0",
         "GRPC_MAX_WORKERS": "2",
         "GRPC_PROCESSES": "1",
         "GRPC_GRACE_SECONDS": "5",

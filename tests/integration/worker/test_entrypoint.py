@@ -1,18 +1,20 @@
 """``python -m app.worker`` as a container runs it, on a database of its own with real commits.
 
 A sign-up committed by another process reaches the running worker, which delivers the
-welcome message; SIGTERM then stops it cleanly.
+welcome message and counts the job in its metrics; SIGTERM then stops it cleanly.
 """
 
 from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,6 +103,7 @@ def test_it_delivers_committed_jobs_and_stops_cleanly_on_sigterm(
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "INFO",
         "MAIL_BACKEND": "outbox",
+        "WORKER_METRICS_PORT": "0",
     }
     worker = WorkerProcess(env, tmp_path)
     try:
@@ -126,6 +129,15 @@ def test_it_delivers_committed_jobs_and_stops_cleanly_on_sigterm(
                     connection.rollback()
         finally:
             engine.dispose()
+
+        [port] = re.findall(
+            r"metrics on http://127\.0\.0\.1:(\d+)/metrics", "".join(worker.collected)
+        )
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as scrape:
+            exposition = scrape.read().decode()
+        task = 'task="notifications.send_welcome"'
+        assert f'jobs_processed_total{{outcome="succeeded",{task}}} 1.0' in exposition, exposition
+        assert f"job_duration_seconds_count{{{task}}} 1.0" in exposition, exposition
 
         worker.process.send_signal(signal.SIGTERM)
         assert worker.process.wait(timeout=30) == 0

@@ -19,6 +19,7 @@ from app.service.notes.service import NotesService
 from app.service.pagination import Cursors
 from common.config import ConfigurationError
 from common.runtime import Once, ServiceRuntime
+from common.telemetry import Tracing
 
 __all__ = ["Runtime", "Services", "bootstrap", "shutdown"]
 
@@ -33,13 +34,15 @@ class Services:
 class Runtime(ServiceRuntime[config.Settings, Services]):
     """Everything one process of this service holds: the common runtime, and the users port."""
 
-    def __init__(self, settings: config.Settings) -> None:
+    SERVICE_NAME = "backend-notes"
+
+    def __init__(self, settings: config.Settings, *, tracing: Tracing | None = None) -> None:
         if not settings.users_service_addr:
             raise ConfigurationError(
                 "invalid configuration:\n  USERS_SERVICE_ADDR: the users service's gRPC "
                 "host:port is required (notes asks it who callers are)"
             )
-        super().__init__(settings)
+        super().__init__(settings, tracing=tracing)
         self.cursors = Cursors(settings.secret_key.get_secret_value())
         users = Connection(
             settings.users_service_addr,
@@ -47,6 +50,7 @@ class Runtime(ServiceRuntime[config.Settings, Services]):
             policy=CallPolicy(
                 timeout=settings.remote_timeout_seconds, attempts=settings.remote_attempts
             ),
+            tracing=self.tracing,
         )
         self.users = RemoteUserDirectory(users)
         self.lifecycle.on_shutdown(users.close)
