@@ -256,31 +256,53 @@ def serve(c: Context, rest_port: str = "", grpc_port: str = "") -> None:
 
 
 # -- the compose stack (compose.yaml) ---------------------------------------------------------
-def _compose(c: Context, args: str, *, pty: bool = False) -> None:
+def _compose(
+    c: Context, args: str, *, pty: bool = False, env: dict[str, str] | None = None
+) -> None:
     if shutil.which("docker") is None:
         sys.exit("the compose tasks need Docker with the compose plugin (docker compose)")
     with c.cd(str(ROOT)):
-        c.run(f"docker compose {args}", pty=pty)
+        c.run(f"docker compose {args}", pty=pty, env=env or {})
 
 
-@task(help={"build": "rebuild the image first (default; --no-build starts what was built)"})
-def up(c: Context, build: bool = True) -> None:
+#: compose.yaml's `observability` profile, and the services' traces sent to its collector.
+OBSERVABILITY = {
+    "COMPOSE_PROFILES": "observability",
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector:4318",
+}
+
+
+@task(
+    help={
+        "build": "rebuild the image first (default; --no-build starts what was built)",
+        "observability": "also an OpenTelemetry collector, Jaeger and Prometheus (traces on)",
+    }
+)
+def up(c: Context, build: bool = True, observability: bool = False) -> None:
     """Start PostgreSQL, migrations, REST, gRPC and the worker; return once all are healthy."""
-    _compose(c, "up --detach --wait" + (" --build" if build else ""))
+    env = OBSERVABILITY if observability else {}
+    _compose(c, "up --detach --wait" + (" --build" if build else ""), env=env)
+    published = [
+        ("REST", "http://", "web", 8000),
+        ("gRPC", "", "grpc", 50051),
+    ]
+    if observability:
+        published += [
+            ("Jaeger", "http://", "jaeger", 16686),
+            ("Prometheus", "http://", "prometheus", 9090),
+        ]
     with c.cd(str(ROOT)):
-        for label, scheme, service, port in (
-            ("REST", "http://", "web", 8000),
-            ("gRPC", "", "grpc", 50051),
-        ):
-            published = c.run(f"docker compose port {service} {port}", hide=True, warn=True)
-            if published is not None and published.ok:
-                print(f"{label:<5} {scheme}{published.stdout.strip()}")
+        for label, scheme, service, port in published:
+            found = c.run(f"docker compose port {service} {port}", hide=True, warn=True, env=env)
+            if found is not None and found.ok:
+                print(f"{label:<10} {scheme}{found.stdout.strip()}")
 
 
 @task(help={"volumes": "also delete the database volume"})
 def down(c: Context, volumes: bool = False) -> None:
     """Stop and remove the compose stack's containers (the data stays unless --volumes)."""
-    _compose(c, "down" + (" --volumes" if volumes else ""))
+    # With the observability profile, so that its services go too when they run.
+    _compose(c, "down" + (" --volumes" if volumes else ""), env=OBSERVABILITY)
 
 
 @task(

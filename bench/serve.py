@@ -12,9 +12,11 @@ for a bounded time:
 * ``gRPC GetNote``: the same through the interceptors.
 
 ``--versus NAME=VALUE`` starts a second pair of servers with that setting changed (say
-``DATABASE_FAST_PATH=true``) and measures both pairs in every round, in alternating order, so
-the two are compared side by side under the same conditions; the report adds each scenario's
-ratio of the second to the first.
+``DATABASE_FAST_PATH=true``; several, comma-separated, change together) and measures both
+pairs in every round, in alternating order, so the two are compared side by side under the
+same conditions; the report adds each scenario's ratio of the second to the first. A value
+may name ``{otlp_sink}``: the URL of an OTLP/HTTP receiver the bench runs, which takes the
+spans and drops them, so that tracing is measured with its exporter at work.
 
 REST is loaded by wrk when it is on ``PATH``, else by :mod:`bench.load`'s Python client;
 gRPC always by :mod:`bench.load`. Each figure printed is the median over the rounds, with
@@ -257,8 +259,20 @@ def _describe_servers(env: dict[str, str]) -> str:
         f"REST uvicorn {settings.web_concurrency} workers, answering {kind}; "
         f"gRPC {settings.grpc_processes} processes x {settings.grpc_max_workers} threads; "
         f"up to {2 * settings.database_pool_size} connections per process; "
-        f"log level {settings.log_level}"
+        f"log level {settings.log_level}; metrics {'on' if settings.metrics_enabled else 'off'}; "
+        f"{_traces(env)}"
     )
+
+
+def _traces(env: dict[str, str]) -> str:
+    exporter = env.get("OTEL_TRACES_EXPORTER") or (
+        "otlp" if env.get("OTEL_EXPORTER_OTLP_ENDPOINT") else ""
+    )
+    if not exporter or env.get("OTEL_SDK_DISABLED", "").lower() == "true":
+        return "traces off"
+    sampler = env.get("OTEL_TRACES_SAMPLER", "parentbased_always_on")
+    argument = env.get("OTEL_TRACES_SAMPLER_ARG")
+    return f"traces to {exporter}, sampler {sampler}" + (f" {argument}" if argument else "")
 
 
 def _settings_overrides(env: dict[str, str]) -> dict[str, str]:
@@ -510,7 +524,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--versus",
         metavar="NAME=VALUE",
-        help="also run servers with this setting changed and compare, e.g. DATABASE_FAST_PATH=true",
+        help="also run servers with these settings changed (comma-separated) and compare, "
+        "e.g. DATABASE_FAST_PATH=true",
     )
     parser.add_argument(
         "--only",
@@ -525,6 +540,44 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def otlp_sink() -> Iterator[str]:
+    """An OTLP/HTTP endpoint on loopback that accepts every export and keeps nothing."""
+    import http.server
+    import threading
+
+    class Accept(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Accept)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def settings_of(items: Sequence[str], sink: str) -> dict[str, str]:
+    """``NAME=VALUE`` items (a ``{otlp_sink}`` in a value: the sink's URL) as a mapping."""
+    settings: dict[str, str] = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if not name or not value:
+            raise BenchError(f"a setting is NAME=VALUE, not {item!r}")
+        settings[name.strip()] = value.replace("{otlp_sink}", sink)
+    return settings
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     counts = (args.connections, args.rounds, args.client_processes, args.grpc_processes)
@@ -532,9 +585,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.exit("--connections, --rounds, the processes and the channels must be at least 1")
     if args.duration <= 0 or args.warmup < 0:
         sys.exit("--duration must be positive and --warmup not negative")
-    overrides = dict(item.partition("=")[::2] for item in args.server_env)
-    if args.versus is not None and not args.versus.partition("=")[2]:
-        sys.exit("--versus takes NAME=VALUE")
     wrk = None if args.python_client else shutil.which("wrk")
     options = Options(
         connections=args.connections,
@@ -549,8 +599,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logs = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     try:
-        with printed() as report:
-            code = _bench(options, overrides, logs, args.versus)
+        with otlp_sink() as sink, printed() as report:
+            overrides = settings_of(args.server_env, sink)
+            versus = None if args.versus is None else settings_of(args.versus.split(","), sink)
+            code = _bench(options, overrides, logs, args.versus, versus)
         if args.record and code == 0:
             record(
                 "bench.serve" + (f" --versus {args.versus}" if args.versus else ""),
@@ -567,7 +619,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(logs, ignore_errors=True)
 
 
-def _bench(options: Options, overrides: dict[str, str], logs: Path, versus: str | None) -> int:
+def _bench(
+    options: Options,
+    overrides: dict[str, str],
+    logs: Path,
+    versus: str | None,
+    versus_settings: dict[str, str] | None,
+) -> int:
     started = time.monotonic()
     with bench_database() as (url, description, scratch):
         seed = migrate_and_seed(url)
@@ -577,10 +635,9 @@ def _bench(options: Options, overrides: dict[str, str], logs: Path, versus: str 
                 servers = stack.enter_context(running_servers(url, overrides, logs / "first"))
                 check_answers(servers, seed)
                 other: Servers | None = None
-                if versus is not None:
+                if versus_settings is not None:
                     (logs / "second").mkdir()
-                    name, _, value = versus.partition("=")
-                    changed = {**overrides, name: value}
+                    changed = {**overrides, **versus_settings}
                     other = stack.enter_context(running_servers(url, changed, logs / "second"))
                     check_answers(other, seed)
                 load = f"wrk ({options.wrk})" if options.wrk else "Python (bench.load)"

@@ -275,6 +275,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     rest_url = f"http://{_loopback(settings.rest_host)}:{rest_port}"
     grpc_address = f"{_loopback(settings.grpc_host)}:{grpc_port}"
+    _say(_telemetry_note(rest_url))
     programs = {"rest": _python("app.api.rest"), "grpc": _python("app.api.grpc")}
     if not args.no_worker and _has_module("app.worker"):
         programs["worker"] = _python("app.worker")
@@ -306,6 +307,20 @@ def _serve(args: argparse.Namespace) -> int:
         sigint_timeout=10,
     )
     return 0
+
+
+def _telemetry_note(rest_url: str) -> str:
+    """Where the servers' traces go, or how to see them; where their metrics are."""
+    metrics = f"metrics: {rest_url}/metrics (the gRPC server and the worker log their ports)"
+    exporter = os.environ.get("OTEL_TRACES_EXPORTER", "").strip()
+    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+    if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() != "true" and (exporter or endpoint):
+        return f"traces: {exporter or 'otlp'} {endpoint}".rstrip() + f"; {metrics}"
+    return (
+        "traces: off; `invoke up --observability` starts a collector, Jaeger and Prometheus,"
+        " and OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 (environment or .env) sends"
+        f" the traces there, to see at http://127.0.0.1:16686; {metrics}"
+    )
 
 
 def _shown(path: Path) -> str:

@@ -217,6 +217,7 @@ def test_without_reload_a_server_that_dies_stops_the_others_and_serve_fails(
     finally:
         _take_down(process, log)
     output = log.read_text()
+    assert "traces: off; `invoke up --observability` starts a collector" in output  # how to see
     assert "| grpc stopped (rc=0)" in output, output  # stopped, not left running
     assert _refused("127.0.0.1", int(grpc_match[2]))
 

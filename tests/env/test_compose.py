@@ -18,11 +18,15 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import grpc
 import pytest
+import yaml  # type: ignore[import-untyped]
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
 from flask import Flask
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from app.api.rest.asgi import METRICS_PATH
+from app.config import Settings
+from tasks import OBSERVABILITY
 from tests.env.files import (
     ROOT,
     command_of,
@@ -238,3 +242,50 @@ def test_the_grpc_server_registers_the_health_service() -> None:
     _require_module("app.api.grpc")
     sources = "\n".join(path.read_text() for path in (ROOT / "app" / "api" / "grpc").rglob("*.py"))
     assert "add_HealthServicer_to_server" in sources
+
+
+def test_the_observability_profile_scrapes_every_program_where_it_serves_metrics(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """Prometheus' targets are the stack's services on the ports their metrics listen on."""
+    defaults = Settings.model_fields
+    [rest_port] = container_ports(services["web"])
+    expected = {
+        "rest": (f"web:{rest_port}", METRICS_PATH),
+        "grpc": (f"grpc:{defaults['grpc_metrics_port'].default}", "/metrics"),
+        "worker": (f"worker:{defaults['worker_metrics_port'].default}", "/metrics"),
+    }
+    config = yaml.safe_load((ROOT / "deploy/observability/prometheus.yml").read_text())
+    scraped = {
+        job["job_name"]: (
+            job["static_configs"][0]["targets"][0],
+            job.get("metrics_path", "/metrics"),
+        )
+        for job in config["scrape_configs"]
+    }
+    assert scraped == expected
+    for service in ("web", "grpc", "worker"):
+        environment = services[service]["environment"]
+        assert environment["METRICS_HOST"] == "0.0.0.0"  # noqa: S104 - the stack's network
+    promtool = shutil.which("promtool")
+    if promtool is not None:
+        subprocess.run(
+            [promtool, "check", "config", str(ROOT / "deploy/observability/prometheus.yml")],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+
+
+def test_the_observability_profile_sends_traces_through_its_collector(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    endpoint = OBSERVABILITY["OTEL_EXPORTER_OTLP_ENDPOINT"]
+    host, port = endpoint.removeprefix("http://").split(":")
+    assert services[host]["profiles"] == ["observability"]
+    collector = yaml.safe_load((ROOT / "deploy/observability/otel-collector.yaml").read_text())
+    assert collector["receivers"]["otlp"]["protocols"]["http"]["endpoint"].endswith(f":{port}")
+    exporter = collector["exporters"]["otlp/jaeger"]["endpoint"]
+    assert exporter.split(":")[0] in services
+    for service in ("web", "grpc", "worker"):
+        assert "OTEL_EXPORTER_OTLP_ENDPOINT" in services[service]["environment"]

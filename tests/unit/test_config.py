@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,22 @@ def test_dotenv_is_read_locally_but_not_in_production(
     clean_env.setenv("SECRET_KEY", STRONG_SECRET)
     with pytest.raises(ConfigurationError, match="DATABASE_URL"):
         load()  # .env is ignored when deployed
+
+
+def test_dotenv_configures_traces_too_unless_the_environment_does(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """OpenTelemetry's SDK reads only the process environment: .env's OTEL_* lines go there."""
+    for name in ("OTEL_SERVICE_NAME", "OTEL_TRACES_SAMPLER"):
+        clean_env.delenv(name, raising=False)
+    clean_env.setenv("OTEL_TRACES_SAMPLER", "always_on")
+    (tmp_path / ".env").write_text(
+        "DATABASE_URL=postgresql://from-dotenv/app\n"
+        "OTEL_SERVICE_NAME=from-dotenv\nOTEL_TRACES_SAMPLER=always_off\n"
+    )
+    load()
+    assert os.environ["OTEL_SERVICE_NAME"] == "from-dotenv"
+    assert os.environ["OTEL_TRACES_SAMPLER"] == "always_on"  # the environment's stays
 
 
 def test_explicit_values_win_over_the_environment(clean_env: pytest.MonkeyPatch) -> None:

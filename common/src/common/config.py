@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import os
+from pathlib import Path
 from typing import Any, ClassVar, Self, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
@@ -117,10 +118,27 @@ def load_settings(cls: type[SettingsT], /, **overrides: Any) -> SettingsT:
     except ValueError:
         deployed = False  # validation below reports the bad value, naming APP_ENV
     env_file = None if deployed else ".env"
+    if env_file is not None:
+        _export_otel_variables(Path(env_file))
     try:
         return cls(_env_file=env_file, **overrides)
     except ValidationError as exc:
         raise ConfigurationError(_describe(cls, exc)) from exc
+
+
+def _export_otel_variables(env_file: Path) -> None:
+    """Put ``env_file``'s ``OTEL_*`` lines in the environment, where the variable is unset.
+
+    OpenTelemetry's SDK reads its configuration from the process environment only; so that
+    ``.env`` configures traces as it configures the rest, its ``OTEL_*`` lines go there.
+    """
+    if not env_file.is_file():
+        return
+    from dotenv import dotenv_values
+
+    for name, value in dotenv_values(env_file).items():
+        if name.startswith("OTEL_") and value is not None:
+            os.environ.setdefault(name, value)
 
 
 def _describe(cls: type[BaseSettings], exc: ValidationError) -> str:
