@@ -255,6 +255,41 @@ def serve(c: Context, rest_port: str = "", grpc_port: str = "") -> None:
     run(c, "python -m app.commands.serve" + args, pty=sys.stdin.isatty())
 
 
+# -- Kubernetes (deploy/k8s) --------------------------------------------------------------------
+#: The Kubernetes version the manifests are validated for (docs/deploying.md).
+KUBERNETES_VERSION = "1.31.0"
+
+
+@task(name="check")
+def deploy_check(c: Context) -> None:
+    """Render every overlay of deploy/k8s with kustomize and validate it, strictly, offline."""
+    if shutil.which("kubectl") is None:
+        sys.exit("deploy.check needs kubectl (with its built-in kustomize) on PATH")
+    for overlay in sorted((ROOT / "deploy/k8s/overlays").glob("*/kustomization.yaml")):
+        folder = overlay.parent.relative_to(ROOT)
+        print(f"{folder}: kubectl kustomize | kubernetes-validate --strict -k {KUBERNETES_VERSION}")
+        run(
+            c,
+            f"kubectl kustomize {quote(str(folder))} | kubernetes-validate --strict --quiet "
+            f"-k {KUBERNETES_VERSION} -",
+        )
+
+
+@task(
+    name="scale-out",
+    help={
+        "settle": "seconds of load before and after each restart (default 3)",
+        "rate": "sign-ups a second at most (default 40)",
+    },
+)
+def scale_out(c: Context, settle: float = 3.0, rate: float = 40.0) -> None:
+    """2 REST (haproxy), 2 gRPC, 2 workers on PgBouncer: load through a rolling restart."""
+    run(c, f"python -m tools.scale_out --settle {float(settle):g} --rate {float(rate):g}")
+
+
+deploy = Collection("deploy", deploy_check)
+
+
 # -- the compose stack (compose.yaml) ---------------------------------------------------------
 def _compose(
     c: Context, args: str, *, pty: bool = False, env: dict[str, str] | None = None
@@ -411,6 +446,8 @@ ns = Collection(
     db,
     bench,
     containers,
+    deploy,
+    scale_out,
     up,
     down,
     logs,

@@ -69,6 +69,9 @@ class Settings(BaseServiceSettings):
     grpc_processes: int = Field(default=2, ge=1, le=64)
     #: seconds in-flight RPCs have to finish after SIGTERM before they are cancelled.
     grpc_grace_seconds: float = Field(default=30, ge=0, le=600)
+    #: seconds before the server closes a client's connection, gracefully, so that it
+    #: connects again and client-side load balancing reaches new replicas (0: never).
+    grpc_max_connection_age_seconds: float = Field(default=300, ge=0, le=86400)
     #: the gRPC server's Prometheus metrics, on METRICS_HOST (0 picks a free port).
     grpc_metrics_port: int = Field(default=9464, ge=0, le=65535)
     #: the worker's Prometheus metrics, on METRICS_HOST (0 picks a free port).

@@ -90,16 +90,17 @@ class Servers:
 
 # -- the database ----------------------------------------------------------------------------------
 @contextlib.contextmanager
-def bench_database() -> Iterator[tuple[str, str, bool]]:
+def bench_database(*, scratch_only: bool = False) -> Iterator[tuple[str, str, bool]]:
     """``(url, description, scratch)``: the configured database, or a scratch one dropped after.
 
     The scratch database goes on the server of ``TEST_DATABASE_URL``, else on the development
     database's (``common.localdb``: its own PostgreSQL under ``.data/`` unless configured).
+    ``scratch_only``: a scratch database even where ``DATABASE_URL`` names one (on its server).
     """
     from common import localdb, postgres
 
     configured = localdb.configured_url()
-    if configured:
+    if configured and not scratch_only:
         yield configured, "DATABASE_URL", False
         return
 
@@ -554,7 +555,7 @@ def otlp_sink() -> Iterator[str]:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class names it
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Accept)

@@ -2,6 +2,12 @@
 
 Callers that manage their own databases (the test harness, `invoke db.*`) pass the URL in
 ``config.attributes["url"]``; otherwise it is ``DATABASE_URL`` as the service reads it.
+
+Several migration runs may start at once (every replica's start, two deploys, a Kubernetes Job
+retried): each takes a transaction-level advisory lock first and runs every pending revision
+in that one transaction, so one applies them and the others, once it committed, find nothing
+left to do. A transaction's lock holds through PgBouncer in transaction mode, where a session's
+would not.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
-from sqlalchemy import Connection, create_engine
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from app import config as app_config
@@ -21,6 +27,10 @@ from common.db import UTCDateTime, normalize_url
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+
+#: The advisory lock key of migration runs (any bigint of this project's own).
+MIGRATION_LOCK = 4_915_776_000_001
 
 
 def _url() -> str:
@@ -60,22 +70,26 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = create_engine(_url(), poolclass=NullPool)
+    # No prepared statements: a migration gains nothing by them, and a pooler in transaction
+    # mode (PgBouncer before 1.21) cannot keep them.
+    engine = create_engine(_url(), poolclass=NullPool, connect_args={"prepare_threshold": None})
     try:
-        with engine.connect() as connection:
-            _run(connection)
+        with engine.connect() as connection, connection.begin():
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            # Alembic joins the transaction begun here: every revision commits with the lock.
+            _run(connection, transaction_per_migration=False)
     finally:
         engine.dispose()
 
 
-def _run(connection: Connection) -> None:
+def _run(connection: Connection, *, transaction_per_migration: bool = True) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
         compare_type=True,
         include_name=_include_name,
         render_item=_render_item,
-        transaction_per_migration=True,
+        transaction_per_migration=transaction_per_migration,
     )
     with context.begin_transaction():
         context.run_migrations()

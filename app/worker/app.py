@@ -26,7 +26,12 @@ def create_app(
     """
     settings = runtime.settings
     app = App(
-        connector=connector or _connector(runtime.database.engine.url, settings.worker_concurrency),
+        connector=connector
+        or _connector(
+            runtime.database.engine.url,
+            settings.worker_concurrency,
+            prepared_statements=settings.database_prepared_statements,
+        ),
         worker_defaults=WorkerOptions(
             name="worker",
             concurrency=settings.worker_concurrency,
@@ -42,12 +47,14 @@ def create_app(
     return app
 
 
-def _connector(url: URL, concurrency: int) -> PsycopgConnector:
+def _connector(url: URL, concurrency: int, *, prepared_statements: bool) -> PsycopgConnector:
     # This pool serves the worker's own queries (fetching and finishing jobs, heartbeats,
-    # the schedule); tasks use the runtime's SQLAlchemy engine.
+    # the schedule); tasks use the runtime's SQLAlchemy engine. Like the engine, it prepares
+    # no statement where DATABASE_PREPARED_STATEMENTS is false (a pooler in transaction mode).
     return PsycopgConnector(
         conninfo=url.set(drivername="postgresql").render_as_string(hide_password=False),
         min_size=1,
         max_size=concurrency + 2,
         name="procrastinate",
+        kwargs={} if prepared_statements else {"prepare_threshold": None},
     )

@@ -7,6 +7,9 @@ drift checks use this worker's database, which the harness built by running the 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -151,3 +154,30 @@ def test_the_drift_check_fails_on_a_model_change_without_migration(
         command.check(alembic_config(pg_database_url))
     assert reported in str(caught.value)
     assert "notes" in str(caught.value)
+
+
+def test_two_runs_started_at_once_apply_every_revision_once(empty_database: Engine) -> None:
+    """Two replicas' start or a retried Job: one run applies, the other finds nothing to do."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "APP_ENV": "test",
+        "DATABASE_URL": _url(empty_database),
+    }
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "alembic", "upgrade", "head"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    applied = sorted(output.count("Running upgrade") for output in outputs)
+    assert applied == [0, len(revisions_in_order())], outputs
+    with empty_database.connect() as connection:
+        [head] = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars()
+    assert head == revisions_in_order()[-1].revision

@@ -30,6 +30,20 @@ _OPTIONS: Sequence[tuple[str, int]] = (
 _SHARED_PORT_OPTIONS: Sequence[tuple[str, int]] = (("grpc.so_reuseport", 1),)
 
 
+def connection_age_options(seconds: float) -> list[tuple[str, int]]:
+    """gRPC's ``max_connection_age`` (0: none): a client's connection is closed, gracefully,
+    after about ``seconds``, so it connects again and a load balancer on the client's side (or
+    DNS of a headless Service) spreads it over the replicas there are now, new ones included.
+    Calls in flight on it get as long again to finish."""
+    if seconds <= 0:
+        return []
+    milliseconds = int(seconds * 1000)
+    return [
+        ("grpc.max_connection_age_ms", milliseconds),
+        ("grpc.max_connection_age_grace_ms", milliseconds),
+    ]
+
+
 def grpc_address(host: str, port: int) -> str:
     """``host:port``, with an IPv6 host in brackets."""
     if ":" in host and not host.startswith("["):
@@ -63,7 +77,10 @@ def create_grpc_server(
             max_workers=max_workers or settings.grpc_max_workers, thread_name_prefix="grpc"
         ),
         interceptors=default_interceptors(runtime),
-        options=_SHARED_PORT_OPTIONS if share_port else _OPTIONS,
+        options=[
+            *(_SHARED_PORT_OPTIONS if share_port else _OPTIONS),
+            *connection_age_options(settings.grpc_max_connection_age_seconds),
+        ],
     )
     for service in SERVICES:
         service.add_to_server(runtime, server)

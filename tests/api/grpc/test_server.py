@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -281,3 +282,29 @@ def test_a_taken_port_is_an_error_not_a_shared_socket(settings: Settings, grpc_t
             create_grpc_server(settings, address=grpc_target, max_workers=1)
     finally:
         server.stop(None)
+
+
+@pytest.mark.parametrize(("age", "reconnects"), [(0.5, True), (0.0, False)])
+def test_connections_age_out_so_clients_reconnect_and_rebalance(
+    runtime: Runtime, settings: Settings, age: float, reconnects: bool
+) -> None:
+    """With GRPC_MAX_CONNECTION_AGE_SECONDS the server closes a connection after that long
+    (gracefully: the client's channel goes idle and connects again for its next call)."""
+    aged = settings.model_copy(update={"grpc_max_connection_age_seconds": age})
+    server = create_grpc_server(aged, runtime=runtime, max_workers=2)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    states: list[grpc.ChannelConnectivity] = []
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            channel.subscribe(states.append, try_to_connect=True)
+            health = health_pb2_grpc.HealthStub(channel)
+            health.Check(health_pb2.HealthCheckRequest(), timeout=10)
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline and grpc.ChannelConnectivity.IDLE not in states[1:]:
+                time.sleep(0.05)
+            assert (grpc.ChannelConnectivity.IDLE in states[1:]) is reconnects, states
+            # Either way the next call is answered.
+            health.Check(health_pb2.HealthCheckRequest(), timeout=10)
+    finally:
+        server.stop(None).wait()
