@@ -27,7 +27,6 @@ import http.client
 import json
 import os
 import pwd
-import random
 import re
 import shutil
 import signal
@@ -166,28 +165,6 @@ def _log_says(logs: Path, name: str, text_: str) -> Callable[[], bool]:
         return newest is not None and text_ in newest.read_text(errors="replace")
 
     return check
-
-
-def replica_ports(count: int) -> list[int]:
-    """Free ports outside the kernel's range for outgoing connections.
-
-    A replica restarts on its port. On one machine the load's own connections take their
-    local ports from that range, and one may hold a stopped replica's port when it starts
-    again (in a cluster each pod has its own addresses): so the replicas' ports are below it.
-    """
-    from common.ports import free_ports
-
-    low = 32768
-    with contextlib.suppress(OSError, ValueError):
-        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    candidates = random.sample(range(max(1024, low // 2), low), 200)
-    ports: list[int] = []
-    for port in candidates:
-        with contextlib.suppress(OSError):
-            ports.append(free_ports([("127.0.0.1", port)])[0])
-        if len(ports) == count:
-            return ports
-    raise ScaleOutError("no free port below the outgoing connections' range")
 
 
 # -- PgBouncer and haproxy ----------------------------------------------------------------------
@@ -462,6 +439,7 @@ REST_THREADS, GRPC_THREADS = 3, 2
 
 
 def scale_out(database_url: str, work: Path, *, settle: float, rate: float) -> Report:
+    from common.ports import free_ports
 
     logs = work / "logs"
     logs.mkdir()
@@ -471,7 +449,11 @@ def scale_out(database_url: str, work: Path, *, settle: float, rate: float) -> R
         )
         applied = migrate_twice(pooled, logs)
         _say(f"migrations: two runs at once applied {applied[0]} and {applied[1]} revisions")
-        rest_ports, grpc_ports = (replica_ports(2), replica_ports(2))
+        # Below the outgoing connections' range (common.ports): they restart on them.
+        rest_ports, grpc_ports = (
+            free_ports([("127.0.0.1", 0)] * 2),
+            free_ports([("127.0.0.1", 0)] * 2),
+        )
         common = {
             "PATH": os.environ.get("PATH", ""),
             "APP_ENV": "test",

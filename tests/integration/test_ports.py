@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from common.ports import free_port, free_ports
+from common.ports import free_port, free_ports, outgoing_ports_start
 
 
 def _port_in_time_wait() -> int:
@@ -41,3 +41,19 @@ def test_a_port_a_server_listens_on_is_taken() -> None:
 def test_ports_picked_together_differ() -> None:
     first, second = free_ports([("127.0.0.1", 0), ("127.0.0.1", 0)])
     assert first != second
+
+
+def test_a_picked_port_is_never_one_an_outgoing_connection_may_hold() -> None:
+    """A client's connection keeps its local port even from a server with SO_REUSEADDR: a
+    server restarting on the port it was given must not share that range with clients."""
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        with socket.create_connection(listening.getsockname()) as client:
+            held = client.getsockname()[1]
+            with pytest.raises(OSError, match="in use"):
+                free_port("127.0.0.1", held)  # what a restarting server would meet
+    start = outgoing_ports_start()
+    if start <= 2048:
+        pytest.skip(f"the outgoing range starts at {start}: nothing below it to pick")
+    assert all(port < start for port in free_ports([("127.0.0.1", 0)] * 20))
