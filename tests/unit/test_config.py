@@ -99,3 +99,16 @@ def test_settings_are_immutable() -> None:
     settings = Settings(database_url="postgresql://db/app", _env_file=None)
     with pytest.raises(ValueError, match="frozen"):
         settings.token_ttl_seconds = 5  # type: ignore[misc]
+
+
+def test_an_unknown_trace_exporter_is_refused_naming_the_variable(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    clean_env.setenv("DATABASE_URL", "postgresql://app@localhost/app")
+    clean_env.setenv("OTEL_TRACES_EXPORTER", "otlp,jaeger")
+    with pytest.raises(
+        ConfigurationError, match=r"OTEL_TRACES_EXPORTER: unknown exporter 'jaeger'"
+    ):
+        load()
+    clean_env.setenv("OTEL_TRACES_EXPORTER", "console, none")
+    load()

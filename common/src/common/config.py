@@ -121,9 +121,17 @@ def load_settings(cls: type[SettingsT], /, **overrides: Any) -> SettingsT:
     if env_file is not None:
         _export_otel_variables(Path(env_file))
     try:
-        return cls(_env_file=env_file, **overrides)
+        settings = cls(_env_file=env_file, **overrides)
     except ValidationError as exc:
         raise ConfigurationError(_describe(cls, exc)) from exc
+    # OpenTelemetry's variables are read by the SDK, at start-up: checked here with the rest.
+    from common.telemetry import requested_exporters
+
+    try:
+        requested_exporters(os.environ)
+    except ValueError as exc:
+        raise ConfigurationError(f"invalid configuration:\n  {exc}") from exc
+    return settings
 
 
 def _export_otel_variables(env_file: Path) -> None:

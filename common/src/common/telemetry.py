@@ -28,13 +28,46 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
     from sqlalchemy import Engine
 
-__all__ = ["JOB_TRACE_ARGUMENT", "Tracing", "carrier", "continued", "current_ids"]
+__all__ = [
+    "EXPORTERS",
+    "JOB_TRACE_ARGUMENT",
+    "Tracing",
+    "carrier",
+    "continued",
+    "current_ids",
+    "requested_exporters",
+]
 
 #: The job argument that carries the trace of the unit of work that enqueued the job: the
 #: queue adds it, the worker takes it out before the task sees its arguments.
 JOB_TRACE_ARGUMENT = "_trace"
 
 _ENDPOINTS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+
+
+#: The span exporters OTEL_TRACES_EXPORTER may name (``none``: spans made, then dropped).
+EXPORTERS = ("otlp", "console", "none")
+
+
+def requested_exporters(environ: Mapping[str, str]) -> list[str]:
+    """The exporters ``environ`` asks for (empty: tracing off); ``ValueError`` naming the
+    variable for one this service does not have."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return []
+    named = [
+        name.strip().lower()
+        for name in environ.get("OTEL_TRACES_EXPORTER", "").split(",")
+        if name.strip()
+    ]
+    unknown = [name for name in named if name not in EXPORTERS]
+    if unknown:
+        raise ValueError(
+            f"OTEL_TRACES_EXPORTER: unknown exporter {unknown[0]!r} "
+            f"(one or more of {', '.join(EXPORTERS)}, comma-separated)"
+        )
+    if not named and any(environ.get(name, "").strip() for name in _ENDPOINTS):
+        return ["otlp"]
+    return named
 
 
 class Tracing:
@@ -53,12 +86,8 @@ class Tracing:
     ) -> Tracing:
         """What ``OTEL_*`` asks for (see the module docstring); ``service_name`` unless
         ``OTEL_SERVICE_NAME`` names the service."""
-        if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
-            return cls()
-        exporter = environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
-        if not exporter and any(environ.get(name, "").strip() for name in _ENDPOINTS):
-            exporter = "otlp"
-        if not exporter:
+        exporters = requested_exporters(environ)
+        if not exporters:
             return cls()
 
         from opentelemetry.sdk.resources import SERVICE_NAME, Resource
@@ -67,17 +96,15 @@ class Tracing:
 
         resource = Resource.create({SERVICE_NAME: service_name}).merge(Resource.create())
         provider = TracerProvider(resource=resource)  # the sampler from OTEL_TRACES_SAMPLER
-        for name in exporter.split(","):
-            if name.strip() == "otlp":
+        for name in exporters:
+            if name == "otlp":
                 from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
                     OTLPSpanExporter,
                 )
 
                 provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-            elif name.strip() == "console":
+            elif name == "console":
                 provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
-            elif name.strip() != "none":
-                raise ValueError(f"OTEL_TRACES_EXPORTER: unknown exporter {name.strip()!r}")
         return cls(provider)
 
     def tracer(self, name: str) -> trace.Tracer:
