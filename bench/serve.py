@@ -266,11 +266,12 @@ def _describe_servers(env: dict[str, str]) -> str:
 
 
 def _traces(env: dict[str, str]) -> str:
-    exporter = env.get("OTEL_TRACES_EXPORTER") or (
-        "otlp" if env.get("OTEL_EXPORTER_OTLP_ENDPOINT") else ""
-    )
-    if not exporter or env.get("OTEL_SDK_DISABLED", "").lower() == "true":
+    from common.telemetry import requested_exporters
+
+    exporters = requested_exporters(env)
+    if not exporters:
         return "traces off"
+    exporter = ",".join(exporters)
     sampler = env.get("OTEL_TRACES_SAMPLER", "parentbased_always_on")
     argument = env.get("OTEL_TRACES_SAMPLER_ARG")
     return f"traces to {exporter}, sampler {sampler}" + (f" {argument}" if argument else "")

@@ -58,9 +58,8 @@ def _say(line: str) -> None:
 
 
 def _need(program: str) -> str:
-    found = shutil.which(program) or next(
-        (str(p) for p in (Path("/usr/sbin") / program,) if p.exists()), None
-    )
+    # Debian installs haproxy and pgbouncer in /usr/sbin, which a user's PATH may lack.
+    found = shutil.which(program, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin"]))
     if found is None:
         raise ScaleOutError(f"{program} is not installed (Debian: apt-get install {program})")
     return found

@@ -45,6 +45,7 @@ from app import config
 from common import localdb
 from common.config import ConfigurationError, Environment
 from common.ports import free_port, free_ports
+from common.telemetry import requested_exporters
 
 __all__ = ["ServeError", "grpc_answers", "main", "rest_answers"]
 
@@ -312,10 +313,10 @@ def _serve(args: argparse.Namespace) -> int:
 def _telemetry_note(rest_url: str) -> str:
     """Where the servers' traces go, or how to see them; where their metrics are."""
     metrics = f"metrics: {rest_url}/metrics (the gRPC server and the worker log their ports)"
-    exporter = os.environ.get("OTEL_TRACES_EXPORTER", "").strip()
-    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
-    if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() != "true" and (exporter or endpoint):
-        return f"traces: {exporter or 'otlp'} {endpoint}".rstrip() + f"; {metrics}"
+    exporters = requested_exporters(os.environ)  # checked already, with the settings
+    if exporters:
+        endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+        return f"traces: {','.join(exporters)} {endpoint}".rstrip() + f"; {metrics}"
     return (
         "traces: off; `invoke up --observability` starts a collector, Jaeger and Prometheus,"
         " and OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 (environment or .env) sends"

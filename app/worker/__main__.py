@@ -30,14 +30,9 @@ def main() -> int:
     configure_logging(settings.log_level, json_lines=settings.structured_logs)
     if settings.metrics_enabled:
         metrics.prepare_directory()
-        try:
-            port = metrics.serve(settings.metrics_host, settings.worker_metrics_port)
-        except OSError as exc:
-            sys.exit(
-                f"cannot serve metrics on {settings.metrics_host} port "
-                f"{settings.worker_metrics_port} (WORKER_METRICS_PORT): {exc}"
-            )
-        logger.info("metrics on http://%s:%d/metrics", settings.metrics_host, port)
+        metrics.serve_at_start(
+            settings.metrics_host, settings.worker_metrics_port, "WORKER_METRICS_PORT"
+        )
     runtime = bootstrap.bootstrap(settings)
     try:
         logger.info(

@@ -66,14 +66,9 @@ def main() -> int:
 def _serve_metrics(settings: Settings) -> None:
     """The metrics of every server process, summed, on ``GRPC_METRICS_PORT`` (a thread)."""
     if settings.metrics_enabled:
-        try:
-            port = metrics.serve(settings.metrics_host, settings.grpc_metrics_port)
-        except OSError as exc:
-            sys.exit(
-                f"cannot serve metrics on {settings.metrics_host} port "
-                f"{settings.grpc_metrics_port} (GRPC_METRICS_PORT): {exc}"
-            )
-        logger.info("metrics on http://%s/metrics", grpc_address(settings.metrics_host, port))
+        metrics.serve_at_start(
+            settings.metrics_host, settings.grpc_metrics_port, "GRPC_METRICS_PORT"
+        )
 
 
 def _print(line: str) -> None:

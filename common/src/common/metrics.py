@@ -18,8 +18,10 @@ so two runtimes in one process do not clash.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +29,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
-__all__ = ["CONTENT_TYPE", "Metrics", "exposition", "prepare_directory", "serve"]
+__all__ = [
+    "CONTENT_TYPE",
+    "Metrics",
+    "exposition",
+    "prepare_directory",
+    "serve",
+    "serve_at_start",
+]
+
+logger = logging.getLogger(__name__)
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 #: The text exposition format's content type (prometheus_client.CONTENT_TYPE_LATEST).
@@ -80,6 +91,18 @@ def serve(host: str, port: int) -> int:
 
     server, _thread = start_http_server(port, host, registry=_multiprocess_registry())
     return int(server.server_address[1])
+
+
+def serve_at_start(host: str, port: int, variable: str) -> int:
+    """:func:`serve`, as a program starts: the port it got, logged; when it cannot listen,
+    the program exits naming the setting of the port (``variable``)."""
+    try:
+        served = serve(host, port)
+    except OSError as exc:
+        sys.exit(f"cannot serve metrics on {host} port {port} ({variable}): {exc}")
+    shown = f"[{host}]" if ":" in host else host
+    logger.info("metrics on http://%s:%d/metrics", shown, served)
+    return served
 
 
 def forget_process(pid: int) -> None:
